@@ -1,0 +1,258 @@
+"""Typed run configuration, loaded from YAML and validated once, up front.
+
+A YAML file maps onto nested dataclasses. Unknown keys, wrong types and bad
+values fail with one line naming the key and the file; `--set a.b=value`
+overrides (parsed as YAML scalars) go through the same checks.
+"""
+
+import dataclasses
+import difflib
+import os
+import typing
+from typing import Optional
+
+import yaml
+
+from pitchfit.errors import UserError
+
+
+class ConfigError(UserError):
+  """A configuration file or override is invalid; the message says where."""
+
+
+# ------------------------------------------------------------------ schema
+@dataclasses.dataclass
+class ModelConfig:
+  """Sizes of the transcribing autoencoder (defaults: the paper's)."""
+  sample_rate: int = 16000
+  n_samples: int = 64000          # 4 s windows; 125 frames of 512 samples.
+  n_mels: int = 229
+  # ResNet sinusoidal encoder (paper 'small'): stem conv, then bottleneck
+  # stacks; strides act on frequency only, so time resolution is kept.
+  stem_channels: int = 64
+  stack_channels: list = dataclasses.field(default_factory=lambda: [32, 64, 128, 256])
+  stack_blocks: list = dataclasses.field(default_factory=lambda: [2, 3, 4, 3])
+  stack_strides: list = dataclasses.field(default_factory=lambda: [1, 2, 2, 2])
+  n_sinusoids: int = 100
+  sinusoid_bins: int = 64         # softmax depth of each sinusoid frequency
+  sinusoid_hz_min: float = 20.0
+  sinusoid_hz_max: float = 8000.0
+  n_noise_bands: int = 65
+  # Sinusoid-to-harmonic encoder: dense stack -> GRU -> dense stack.
+  fc_units: int = 256
+  fc_layers: int = 2
+  rnn_units: int = 512
+  n_harmonics: int = 100
+  f0_bins: int = 64
+  f0_hz_min: float = 20.0
+  f0_hz_max: float = 1200.0
+  # The paper stops gradients between the two encoders.
+  stop_gradient: bool = True
+
+  @property
+  def n_frames(self):
+    return self.n_samples // 512
+
+
+@dataclasses.dataclass
+class SpectralLossConfig:
+  mag_weight: float = 0.0
+  logmag_weight: float = 0.0
+  fft_sizes: list = dataclasses.field(
+      default_factory=lambda: [2048, 1024, 512, 256, 128, 64])
+
+
+@dataclasses.dataclass
+class KDELossConfig:
+  weight_a: float = 1.0
+  weight_b: float = 1.0
+  weight_mean_amp: float = 1.0
+  scale_a: float = 0.1
+  scale_b: float = 0.1
+  # Multiplier of the unsupervised (sinusoids -> harmonics) use of this KDE;
+  # the self-supervised use (predicted vs true sinusoids) always has 1.
+  unsupervised_weight: float = 1.0
+
+
+@dataclasses.dataclass
+class HarmonicLossConfig:
+  amp_weight: float = 1.0
+  dist_weight: float = 1.0
+  f0_weight: float = 1.0
+  amp_threshold: float = 1e-4
+  # Beyond the paper: cross-entropy of the f0 softmax against the true f0's
+  # bin (Gaussian-blurred). 0 = off (the paper).
+  f0_bins_weight: float = 0.0
+
+
+@dataclasses.dataclass
+class LossesConfig:
+  sin_spectral: SpectralLossConfig = dataclasses.field(default_factory=SpectralLossConfig)
+  harm_spectral: SpectralLossConfig = dataclasses.field(default_factory=SpectralLossConfig)
+  kde: KDELossConfig = dataclasses.field(default_factory=KDELossConfig)
+  harmonic: HarmonicLossConfig = dataclasses.field(default_factory=HarmonicLossConfig)
+  noise_weight: float = 1.0
+
+
+@dataclasses.dataclass
+class DataConfig:
+  # 'generator' (endless, no disk) or a TFDS name like 'synthetic_notes/small'.
+  synthetic: str = 'generator'
+  synthetic_seed: int = 0
+  # Real audio for finetuning, 'name[/config]:split' of a real-audio builder;
+  # empty = pretraining on synthetic notes only.
+  real: Optional[str] = None
+  batch_size: int = 32
+  # Synthetic examples zipped with each real batch when finetuning.
+  synthetic_batch_size: Optional[int] = None
+  eval: str = 'synthetic_notes/small:test'
+  eval_examples: int = 256
+  data_dir: Optional[str] = None   # TFDS data_dir; None = TFDS default.
+
+
+@dataclasses.dataclass
+class TrainConfig:
+  steps: int = 1_200_000
+  learning_rate: float = 3e-4
+  decay_steps: int = 10_000
+  decay_rate: float = 0.98
+  clip_norm: float = 3.0
+  # Finetuning: True starts the lr schedule afresh at learning_rate; False
+  # continues the pretrained optimizer step (what the original code did).
+  restart_schedule: bool = True
+  restore_from: Optional[str] = None
+  log_every_steps: int = 300      # one Keras "epoch" = this many steps
+  checkpoint_every_steps: int = 300
+  checkpoint_every_seconds: Optional[float] = None
+  eval_every_steps: int = 3000
+  max_minutes: Optional[float] = None
+  # 'default', 'mirrored', 'multi_worker' or 'tpu'.
+  distribution: str = 'default'
+  seed: int = 0
+
+
+@dataclasses.dataclass
+class Config:
+  model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+  losses: LossesConfig = dataclasses.field(default_factory=LossesConfig)
+  data: DataConfig = dataclasses.field(default_factory=DataConfig)
+  train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+
+
+# ---------------------------------------------------------------- loading
+def _type_name(tp):
+  return getattr(tp, '__name__', str(tp).replace('typing.', ''))
+
+
+def _coerce(value, field_type, key, source):
+  """Checks value against a field's annotation; returns the value to store."""
+  origin = typing.get_origin(field_type)
+  if origin is typing.Union:  # Optional[x]
+    inner = [t for t in typing.get_args(field_type) if t is not type(None)][0]
+    return None if value is None else _coerce(value, inner, key, source)
+  if dataclasses.is_dataclass(field_type):
+    if not isinstance(value, dict):
+      raise ConfigError(f'{source}: {key} must be a mapping, got {value!r}')
+    return _build(field_type, value, source, key + '.')
+  ok = {
+      bool: lambda v: isinstance(v, bool),
+      int: lambda v: isinstance(v, int) and not isinstance(v, bool),
+      float: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+      str: lambda v: isinstance(v, str),
+      list: lambda v: isinstance(v, list),
+  }[field_type](value)
+  if not ok:
+    raise ConfigError(f'{source}: {key} must be {_type_name(field_type)}, '
+                      f'got {value!r}')
+  return float(value) if field_type is float else value
+
+
+def _build(cls, values, source, prefix=''):
+  fields = {f.name: f for f in dataclasses.fields(cls)}
+  hints = typing.get_type_hints(cls)
+  kwargs = {}
+  for name, value in (values or {}).items():
+    if name not in fields:
+      close = difflib.get_close_matches(str(name), fields, n=1)
+      hint = f" (did you mean '{prefix}{close[0]}'?)" if close else ''
+      raise ConfigError(f"{source}: unknown key '{prefix}{name}'{hint}")
+    kwargs[name] = _coerce(value, hints[name], prefix + name, source)
+  return cls(**kwargs)
+
+
+def _set_nested(tree, dotted_key, value):
+  node = tree
+  parts = dotted_key.split('.')
+  for part in parts[:-1]:
+    node = node.setdefault(part, {})
+    if not isinstance(node, dict):
+      raise ConfigError(f'--set {dotted_key}: {part} is not a section')
+  node[parts[-1]] = value
+
+
+def parse_overrides(overrides):
+  """['a.b=1', ...] -> [('a.b', 1), ...]; values are parsed as YAML."""
+  parsed = []
+  for item in overrides or ():
+    if '=' not in item:
+      raise ConfigError(f"--set {item}: expected key=value, e.g. train.steps=100")
+    key, raw = item.split('=', 1)
+    try:
+      parsed.append((key.strip(), yaml.safe_load(raw)))
+    except yaml.YAMLError as e:
+      raise ConfigError(f'--set {item}: value is not valid YAML ({e})') from None
+  return parsed
+
+
+def from_dict(values, source='<dict>', overrides=()):
+  """Builds a validated Config from a nested dict plus `key=value` overrides."""
+  values = dict(values or {})
+  for key, value in parse_overrides(overrides):
+    _set_nested(values, key, value)
+  config = _build(Config, values, source)
+  validate(config, source)
+  return config
+
+
+def load(path, overrides=()):
+  """Reads and validates a YAML config file. Raises ConfigError."""
+  if not os.path.isfile(path):
+    raise ConfigError(f'{path}: no such config file')
+  try:
+    with open(path) as f:
+      values = yaml.safe_load(f)
+  except yaml.YAMLError as e:
+    raise ConfigError(f'{path}: not valid YAML: {" ".join(str(e).split())}') from None
+  if values is not None and not isinstance(values, dict):
+    raise ConfigError(f'{path}: top level must be a mapping of sections')
+  return from_dict(values, path, overrides)
+
+
+def validate(config, source):
+  """Cross-field checks a type cannot express."""
+  m, t = config.model, config.train
+  checks = [
+      (m.n_samples % 512 == 0, 'model.n_samples must be a multiple of 512 (the hop)'),
+      (len(m.stack_channels) == len(m.stack_blocks) == len(m.stack_strides),
+       'model.stack_channels, stack_blocks and stack_strides must have one entry per stack'),
+      (m.f0_hz_min < m.f0_hz_max, 'model.f0_hz_min must be below f0_hz_max'),
+      (t.distribution in ('default', 'mirrored', 'multi_worker', 'tpu'),
+       "train.distribution must be one of default, mirrored, multi_worker, tpu"),
+      (config.data.batch_size > 0, 'data.batch_size must be positive'),
+      (t.steps > 0, 'train.steps must be positive'),
+  ]
+  for ok, message in checks:
+    if not ok:
+      raise ConfigError(f'{source}: {message}')
+
+
+def to_dict(config):
+  return dataclasses.asdict(config)
+
+
+def dump(config, path):
+  """Writes the resolved config as YAML, atomically."""
+  tmp = f'{path}.tmp'
+  with open(tmp, 'w') as f:
+    yaml.safe_dump(to_dict(config), f, sort_keys=False)
+  os.replace(tmp, path)

@@ -1,0 +1,260 @@
+"""Units, scalings and resampling shared by the synthesizers, encoders and losses.
+
+Conventions (as in DDSP): controls are frame-rate tensors shaped
+`[batch, n_frames, channels]`; audio is `[batch, n_samples]`. Frequencies are in
+Hz unless a name says `midi` (semitones, A4 = 69) or `unit` (0..1).
+"""
+
+import math
+
+import numpy as np
+import tensorflow as tf
+
+SAMPLE_RATE = 16000
+HOP_SIZE = 512  # samples per control frame: 64000 samples <-> 125 frames at 16 kHz.
+LOG_EPSILON = 1e-5
+DIVIDE_EPSILON = 1e-7
+
+
+# ------------------------------------------------------------------ safe maths
+def safe_log(x, eps=LOG_EPSILON):
+  """Natural log that maps x <= 0 to log(eps) instead of -inf/NaN."""
+  x = tf.convert_to_tensor(x)
+  safe_x = tf.where(x <= eps, eps * tf.ones_like(x), x)
+  return tf.math.log(safe_x)
+
+
+def safe_divide(numerator, denominator, eps=DIVIDE_EPSILON):
+  """numerator / denominator, with eps substituted where the denominator is 0."""
+  denominator = tf.convert_to_tensor(denominator)
+  safe_denominator = tf.where(
+      tf.equal(denominator, 0.0), eps * tf.ones_like(denominator), denominator)
+  return numerator / safe_denominator
+
+
+# ----------------------------------------------------------------------- units
+def hz_to_midi(frequency_hz):
+  """Hz -> MIDI note number (A4 = 440 Hz = 69); 0 Hz (and below) -> 0."""
+  frequency_hz = tf.convert_to_tensor(frequency_hz, tf.float32)
+  midi = 12.0 * (tf.math.log(tf.maximum(frequency_hz, LOG_EPSILON))
+                 / math.log(2.0) - math.log2(440.0)) + 69.0
+  return tf.where(frequency_hz <= 0.0, tf.zeros_like(midi), midi)
+
+
+def midi_to_hz(midi):
+  """MIDI note number -> Hz."""
+  midi = tf.convert_to_tensor(midi, tf.float32)
+  return 440.0 * tf.pow(2.0, (midi - 69.0) / 12.0)
+
+
+def unit_to_midi(unit, midi_min, midi_max):
+  """[0, 1] -> [midi_min, midi_max] linearly (clipped to the range)."""
+  unit = tf.clip_by_value(unit, 0.0, 1.0)
+  return midi_min + (midi_max - midi_min) * unit
+
+
+def unit_to_hz(unit, hz_min, hz_max):
+  """[0, 1] -> [hz_min, hz_max], linear in log-frequency (MIDI)."""
+  midi = unit_to_midi(unit, float(_midi(hz_min)), float(_midi(hz_max)))
+  return midi_to_hz(midi)
+
+
+def hz_to_unit(frequency_hz, hz_min=0.0, hz_max=8000.0):
+  """Hz -> [0, 1], linear in MIDI between hz_to_midi(hz_min) and hz_max.
+
+  With hz_min = 0 this is midi(f) / midi(hz_max), the paper's input scaling of
+  sinusoid frequencies for the sinusoid-to-harmonic encoder.
+  """
+  midi_min, midi_max = _midi(hz_min), _midi(hz_max)
+  unit = (hz_to_midi(frequency_hz) - midi_min) / (midi_max - midi_min)
+  return tf.clip_by_value(unit, 0.0, 1.0)
+
+
+def _midi(hz):
+  """Scalar Hz -> MIDI in NumPy (0 -> 0), for constants."""
+  return 0.0 if hz <= 0 else 12.0 * (math.log2(hz) - math.log2(440.0)) + 69.0
+
+
+# -------------------------------------------------------------------- scalings
+def exp_sigmoid(x, exponent=10.0, max_value=2.0, threshold=1e-7):
+  """Positive, bounded scaling of network outputs: max * sigmoid(x)**ln(exp) + thr.
+
+  Range (threshold, max_value + threshold); exp_sigmoid(0) ~ 0.405, so a fresh
+  network starts at a moderate level and the gradient never vanishes at 0.
+  """
+  x = tf.convert_to_tensor(x, tf.float32)
+  return max_value * tf.nn.sigmoid(x) ** math.log(exponent) + threshold
+
+
+def frequency_bins_hz(depth, hz_min, hz_max):
+  """Centre frequencies [depth] of log-spaced bins from hz_min to hz_max, in Hz."""
+  return unit_to_hz(tf.linspace(0.0, 1.0, depth), hz_min, hz_max)
+
+
+def frequencies_softmax(logits, depth, hz_min=20.0, hz_max=8000.0):
+  """Frequencies as the expected bin of a softmax over log-frequency bins.
+
+  Args:
+    logits: [..., n_frequencies * depth].
+    depth: number of bins per frequency.
+    hz_min, hz_max: frequency of the first and of the last bin, in Hz.
+
+  Returns:
+    [..., n_frequencies] in Hz. Continuous (not an argmax), so it is
+    differentiable, and a one-hot bin b maps exactly to bin b's frequency.
+  """
+  logits = tf.convert_to_tensor(logits, tf.float32)
+  shape = tf.shape(logits)
+  n_frequencies = logits.shape[-1] // depth
+  logits = tf.reshape(
+      logits, tf.concat([shape[:-1], [n_frequencies, depth]], axis=0))
+  probs = tf.nn.softmax(logits, axis=-1)
+  unit = tf.reduce_sum(probs * tf.linspace(0.0, 1.0, depth), axis=-1)
+  return unit_to_hz(unit, hz_min, hz_max)
+
+
+def harmonic_frequencies(f0_hz, n_harmonics):
+  """f0 [..., 1] -> harmonic frequencies f0 * k, k = 1..n_harmonics, [..., n]."""
+  k = tf.range(1, n_harmonics + 1, dtype=tf.float32)
+  return f0_hz * k
+
+
+def remove_above_nyquist(frequencies_hz, amplitudes, sample_rate=SAMPLE_RATE):
+  """Zeroes amplitudes whose frequency is at or above Nyquist (no aliasing)."""
+  return tf.where(frequencies_hz >= sample_rate / 2.0,
+                  tf.zeros_like(amplitudes), amplitudes)
+
+
+def normalize_harmonic_distribution(harm_dist, f0_hz, sample_rate=SAMPLE_RATE):
+  """Masks harmonics at or above Nyquist and renormalizes to sum to 1.
+
+  Args:
+    harm_dist: [batch, n_frames, n_harmonics], non-negative.
+    f0_hz: [batch, n_frames, 1].
+
+  Returns:
+    [batch, n_frames, n_harmonics], summing to 1 over harmonics (0 if every
+    harmonic is above Nyquist).
+  """
+  n_harmonics = harm_dist.shape[-1]
+  harm_freqs = harmonic_frequencies(f0_hz, n_harmonics)
+  harm_dist = remove_above_nyquist(harm_freqs, harm_dist, sample_rate)
+  return safe_divide(harm_dist, tf.reduce_sum(harm_dist, axis=-1, keepdims=True))
+
+
+def harmonic_to_sinusoidal(harm_amp, harm_dist, f0_hz, sample_rate=SAMPLE_RATE):
+  """Harmonic controls -> sinusoid amplitudes and frequencies.
+
+  Args:
+    harm_amp: [batch, n_frames, 1], overall amplitude.
+    harm_dist: [batch, n_frames, n_harmonics], relative amplitudes.
+    f0_hz: [batch, n_frames, 1].
+
+  Returns:
+    sin_amps, sin_freqs: [batch, n_frames, n_harmonics]; harmonics at or above
+    Nyquist have zero amplitude and the rest carry all of harm_amp.
+  """
+  n_harmonics = harm_dist.shape[-1]
+  sin_freqs = harmonic_frequencies(f0_hz, n_harmonics)
+  dist = normalize_harmonic_distribution(harm_dist, f0_hz, sample_rate)
+  return harm_amp * dist, sin_freqs
+
+
+# ----------------------------------------------------------------- resampling
+def upsample_with_windows(inputs, n_samples):
+  """Frame-rate envelopes -> audio rate by overlap-adding Hann windows.
+
+  Smooth (no zipper noise) and exactly partition-of-unity between frames, the
+  way DDSP upsamples amplitudes. The last frame is held to the end.
+
+  Args:
+    inputs: [batch, n_frames, channels].
+    n_samples: output length; must be a multiple of n_frames.
+
+  Returns:
+    [batch, n_samples, channels].
+  """
+  inputs = tf.convert_to_tensor(inputs, tf.float32)
+  n_frames = inputs.shape[1]
+  if n_samples % n_frames:
+    raise ValueError(f'n_samples ({n_samples}) must be a multiple of n_frames '
+                     f'({n_frames}) for windowed upsampling.')
+  hop = n_samples // n_frames
+  x = tf.concat([inputs, inputs[:, -1:, :]], axis=1)        # [b, f + 1, c]
+  x = tf.transpose(x, [0, 2, 1])[..., tf.newaxis]           # [b, c, f + 1, 1]
+  window = tf.signal.hann_window(2 * hop)                   # periodic: sums to 1
+  x = tf.signal.overlap_and_add(x * window, hop)            # [b, c, (f+2) * hop]
+  x = x[:, :, hop:hop + n_samples]
+  return tf.transpose(x, [0, 2, 1])
+
+
+def upsample_linear(inputs, n_samples):
+  """Frame-rate frequencies -> audio rate by linear interpolation.
+
+  Frame k is placed at sample k * hop (frame starts, as the STFT frames are)
+  and the last frame is held to the end, so a constant stays exactly constant.
+
+  Args:
+    inputs: [batch, n_frames, channels].
+    n_samples: output length, a multiple of n_frames.
+
+  Returns:
+    [batch, n_samples, channels].
+  """
+  inputs = tf.convert_to_tensor(inputs, tf.float32)
+  n_frames = inputs.shape[1]
+  hop = n_samples // n_frames
+  x = tf.concat([inputs, inputs[:, -1:, :]], axis=1)        # [b, f + 1, c]
+  position = tf.range(n_samples, dtype=tf.float32) / hop     # in frames
+  index = tf.cast(tf.floor(position), tf.int32)
+  frac = (position - tf.cast(index, tf.float32))[tf.newaxis, :, tf.newaxis]
+  left = tf.gather(x, index, axis=1)
+  right = tf.gather(x, index + 1, axis=1)
+  return left + frac * (right - left)
+
+
+def resample_frames(inputs, n_frames_out):
+  """Linear resampling of a control along time, [b, f, c] -> [b, f_out, c].
+
+  Used to bring labels from one frame grid to another (e.g. 1000 -> 125).
+  Frames are treated as points at t = k / frame_rate on both grids.
+  """
+  inputs = tf.convert_to_tensor(inputs, tf.float32)
+  n_in = inputs.shape[1]
+  position = tf.range(n_frames_out, dtype=tf.float32) * (n_in / n_frames_out)
+  position = tf.minimum(position, n_in - 1.0)
+  index = tf.cast(tf.floor(position), tf.int32)
+  index_next = tf.minimum(index + 1, n_in - 1)
+  frac = (position - tf.cast(index, tf.float32))[tf.newaxis, :, tf.newaxis]
+  left = tf.gather(inputs, index, axis=1)
+  right = tf.gather(inputs, index_next, axis=1)
+  return left + frac * (right - left)
+
+
+def angular_cumsum(angular_frequency, chunk_size=1000):
+  """Cumulative sum of phase increments along axis 1, wrapped to [0, 2 pi).
+
+  A plain float32 cumsum over 64,000 samples of up to pi rad each reaches
+  ~2e5 rad where float32 resolves only ~0.02 rad, detuning high partials; so
+  sum within chunks and carry the wrapped phase between them.
+
+  Args:
+    angular_frequency: [batch, n_samples, channels] in radians per sample.
+
+  Returns:
+    [batch, n_samples, channels] phase in radians.
+  """
+  n_samples = angular_frequency.shape[1]
+  pad = (-n_samples) % chunk_size
+  x = tf.pad(angular_frequency, [[0, 0], [0, pad], [0, 0]])
+  x = tf.math.floormod(x, 2.0 * np.pi)
+  n_chunks = (n_samples + pad) // chunk_size
+  channels = tf.shape(x)[-1]
+  x = tf.reshape(x, [-1, n_chunks, chunk_size, channels])
+  within = tf.cumsum(x, axis=2)
+  chunk_totals = tf.math.floormod(within[:, :, -1, :], 2.0 * np.pi)
+  offsets = tf.math.floormod(tf.cumsum(chunk_totals, axis=1, exclusive=True),
+                             2.0 * np.pi)
+  phase = tf.math.floormod(within + offsets[:, :, tf.newaxis, :], 2.0 * np.pi)
+  phase = tf.reshape(phase, [-1, n_chunks * chunk_size, channels])
+  return phase[:, :n_samples, :]

@@ -1,0 +1,212 @@
+"""Random note generator: the synthetic controls DDSP-inv is pretrained on.
+
+The distributions of the paper's `generate_notes_v2` (reference section 2):
+notes of 5-25 frames laid back to back, 10 % silent, base pitch MIDI 24-84 with
+optional vibrato and per-frame jitter, amplitude curves with random convexity,
+harmonic and noise spectra from random sums of cosines. Two bugs of the
+original are fixed: the stored harmonic distribution is masked at Nyquist and
+renormalised (the original passed f0 instead of the harmonic frequencies), and
+integer ranges are inclusive via `Generator.integers(a, b + 1)`.
+
+Example i of a split is a pure function of (seed, i): `generate_example(seed,
+i)` seeds its own `numpy.random.Generator` from both, so any shard rebuilds
+alone, on any worker, identically.
+"""
+
+import dataclasses
+
+import numpy as np
+import scipy.special
+
+from pitchfit import core
+
+FEATURE_DESCRIPTIONS = {
+    'f0_hz': 'Fundamental frequency per frame, Hz (8.18 Hz = MIDI 0 on silent notes).',
+    'harm_amp': 'Overall harmonic amplitude per frame, linear (about 1e-7 on silent notes).',
+    'harm_dist': 'Relative harmonic amplitudes, sum to 1, zero at or above Nyquist.',
+    'noise_magnitudes': 'Filtered-noise gains on bands linearly spaced 0 Hz..Nyquist, linear.',
+    'sin_freqs': 'Sinusoid frequencies = f0 * k for harmonic k = 1..n, Hz.',
+    'sin_amps': 'Sinusoid amplitudes = harm_amp * harm_dist (0 at or above Nyquist), linear.',
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class NoteConfig:
+  """Shape and distribution parameters of generated examples."""
+  n_frames: int = 125          # 4 s at 31.25 frames/s (hop 512 at 16 kHz).
+  n_harmonics: int = 100
+  n_noise_bands: int = 65
+  sample_rate: int = core.SAMPLE_RATE
+  min_note_length: int = 5     # frames, inclusive
+  max_note_length: int = 25
+  p_silent: float = 0.1
+  p_vibrato: float = 0.5
+  midi_min: float = 24.0       # C1, 32.7 Hz
+  midi_max: float = 84.0       # C6, 1046.5 Hz
+
+  @property
+  def n_samples(self):
+    return self.n_frames * core.HOP_SIZE
+
+
+# ------------------------------------------------------------------- helpers
+def exp_sigmoid(x):
+  """NumPy twin of `core.exp_sigmoid` (2 * sigmoid(x)**ln 10 + 1e-7)."""
+  return 2.0 * scipy.special.expit(x) ** np.log(10.0) + 1e-7
+
+
+def midi_to_hz(midi):
+  return 440.0 * 2.0 ** ((midi - 69.0) / 12.0)
+
+
+def random_blend(rng, length, start, end, exp_max=2.0):
+  """Monotone curve [length] from start to end with random convexity."""
+  exponent = 2.0 ** rng.uniform(-exp_max, exp_max)
+  v = np.linspace(1.0, 0.0, length) ** exponent
+  return start * v + end * (1.0 - v)
+
+
+def random_spectral_shape(rng, n, low_pass, rand_phase):
+  """Logits [n] of a random smooth spectrum: a sum of 1-20 random cosines.
+
+  With low_pass, each cosine is tapered towards the top bins, so energy tends
+  to fall with frequency as in most acoustic instruments.
+  """
+  n_components = rng.integers(1, 20 + 1)
+  smoothness = rng.uniform(1.0, 10.0)
+  coeffs = rng.uniform(0.0, 1.0, n_components)[:, None]
+  cycles = rng.uniform(0.0, 1.0, n_components)[:, None] * n / smoothness
+  phases = rng.uniform(0.0, 2.0 * np.pi * rand_phase, n_components)[:, None]
+  ramp = np.linspace(0.0, 1.0, n)[None, :]
+  components = coeffs * np.cos(2.0 * np.pi * cycles * ramp + phases)
+  if low_pass:
+    ends = rng.uniform(0.0, 0.5, n_components)[:, None]
+    powers = rng.uniform(0.5, 2.0, n_components)[:, None]
+    components *= (1.0 + (ends - 1.0) * ramp) ** powers
+  return components.sum(axis=0)
+
+
+def _blended_shapes(rng, length, n, noise_std):
+  """[length, n] logits morphing between two random spectra over a note."""
+  low_pass = rng.uniform() <= 0.8
+  rand_phase = rng.uniform(0.0, 0.4)
+  start = random_spectral_shape(rng, n, low_pass, rand_phase)
+  end = random_spectral_shape(rng, n, low_pass, rand_phase)
+  w = random_blend(rng, length, 1.0, 0.0)[:, None]
+  return w * start + (1.0 - w) * end + noise_std * rng.standard_normal((length, n))
+
+
+# ----------------------------------------------------------------- generator
+def generate_notes(rng, config=NoteConfig()):
+  """One example of random notes.
+
+  Args:
+    rng: a `numpy.random.Generator`.
+    config: shapes and distributions.
+
+  Returns:
+    dict of float32 arrays: f0_hz, harm_amp [n_frames]; harm_dist, sin_freqs,
+    sin_amps [n_frames, n_harmonics]; noise_magnitudes [n_frames, n_bands].
+  """
+  t_total = config.n_frames
+  amp_logits = np.zeros(t_total)
+  dist_logits = np.zeros((t_total, config.n_harmonics))
+  f0_midi = np.zeros(t_total)
+  noise_logits = np.zeros((t_total, config.n_noise_bands))
+
+  t = 0
+  while t < t_total:
+    length = int(rng.integers(config.min_note_length, config.max_note_length + 1))
+    stop = min(t + length, t_total)
+    span = stop - t
+    note = slice(t, stop)
+    if rng.uniform() <= config.p_silent:
+      amp_logits[note] -= 10.0  # exp_sigmoid(-10) ~ 1e-7: silence.
+    else:
+      amp_logits[note] = (random_blend(rng, length, rng.uniform(-1, 3),
+                                       rng.uniform(-1, 3))
+                          + rng.uniform(0, 0.1) * rng.standard_normal(length))[:span]
+      dist_logits[note] = _blended_shapes(rng, length, config.n_harmonics,
+                                          rng.uniform(0, 0.5))[:span]
+      midi = np.full(length, rng.uniform(config.midi_min, config.midi_max))
+      if rng.uniform() <= config.p_vibrato:
+        depth = random_blend(rng, length, rng.uniform(0, 1), rng.uniform(0, 1))
+        periods = rng.uniform(0, length * 2.0 / config.min_note_length)
+        midi += depth * np.sin(np.linspace(0, 2 * np.pi * periods, length))
+      midi += rng.uniform(0, 0.1) * rng.standard_normal(length)
+      f0_midi[note] = midi[:span]
+    noise = _blended_shapes(rng, length, config.n_noise_bands, rng.uniform(0, 0.2))
+    noise_logits[note] = (noise - rng.uniform(1, 10))[:span]
+    t = stop
+
+  divisor = 2.0 if rng.uniform() <= 0.8 else rng.uniform(2.0, 10.0)
+  harm_amp = exp_sigmoid(amp_logits) / rng.uniform(1.0, divisor)
+  f0_hz = midi_to_hz(f0_midi)
+  sin_freqs = f0_hz[:, None] * np.arange(1, config.n_harmonics + 1)
+  harm_dist = scipy.special.softmax(dist_logits, axis=-1)
+  harm_dist[sin_freqs >= config.sample_rate / 2] = 0.0
+  harm_dist /= harm_dist.sum(axis=-1, keepdims=True)  # f0 < Nyquist: never 0.
+  return {
+      'f0_hz': f0_hz.astype(np.float32),
+      'harm_amp': harm_amp.astype(np.float32),
+      'harm_dist': harm_dist.astype(np.float32),
+      'noise_magnitudes': exp_sigmoid(noise_logits).astype(np.float32),
+      'sin_freqs': sin_freqs.astype(np.float32),
+      'sin_amps': (harm_amp[:, None] * harm_dist).astype(np.float32),
+  }
+
+
+def generate_example(seed, index, config=NoteConfig()):
+  """Example `index` of the split seeded by `seed`: a pure function of both."""
+  rng = np.random.default_rng([int(seed), int(index)])
+  return generate_notes(rng, config)
+
+
+def feature_shapes(config=NoteConfig()):
+  """{feature name: shape} of one example."""
+  t, h, m = config.n_frames, config.n_harmonics, config.n_noise_bands
+  return {'f0_hz': (t,), 'harm_amp': (t,), 'harm_dist': (t, h),
+          'noise_magnitudes': (t, m), 'sin_freqs': (t, h), 'sin_amps': (t, h)}
+
+
+# ------------------------------------------------------------ tf.data stream
+def as_dataset(seed, config=NoteConfig(), start=0, count=None):
+  """Endless (or `count`-long) `tf.data` stream of examples start, start+1, ...
+
+  For training without a dataset on disk: example i is the same as example i
+  of a TFDS split with the same seed and config.
+  """
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+
+  shapes = feature_shapes(config)
+  names = sorted(shapes)
+
+  def _generate(index):
+    example = generate_example(seed, index, config)
+    return [example[name] for name in names]
+
+  def _to_dict(index):
+    values = tf.numpy_function(_generate, [index], [tf.float32] * len(names),
+                               stateful=False)
+    return {name: tf.ensure_shape(value, shapes[name])
+            for name, value in zip(names, values)}
+
+  indices = tf.data.Dataset.counter(start)
+  if count is not None:
+    indices = indices.take(count)
+  return indices.map(_to_dict, num_parallel_calls=tf.data.AUTOTUNE,
+                     deterministic=True)
+
+
+def render_audio(example, config=NoteConfig(), seed=0):
+  """Audio of one example (a dict of controls): float32 [n_samples] in -1..1ish.
+
+  One call from controls to sound, for listening or writing a WAV.
+  """
+  from pitchfit import synths  # pylint: disable=g-import-not-at-top
+  batch = {k: np.asarray(v)[None] for k, v in example.items()}
+  audio = synths.render_controls(batch['sin_amps'], batch['sin_freqs'],
+                                 batch['noise_magnitudes'],
+                                 batch['sin_amps'].shape[1] * core.HOP_SIZE,
+                                 config.sample_rate, seed=seed)
+  return audio.numpy()[0]

@@ -1,0 +1,136 @@
+"""Differentiable synthesizers: controls in, audio out, no hidden state.
+
+All take frame-rate controls `[batch, n_frames, channels]` and return audio
+`[batch, n_samples]`; `n_samples` must be a multiple of `n_frames` (the hop).
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from pitchfit import core
+
+
+def oscillator_bank(frequency_envelopes, amplitude_envelopes,
+                    sample_rate=core.SAMPLE_RATE):
+  """Sum of sinusoids from audio-rate envelopes.
+
+  Args:
+    frequency_envelopes: [batch, n_samples, n_sinusoids] in Hz.
+    amplitude_envelopes: [batch, n_samples, n_sinusoids], linear amplitude.
+    sample_rate: in Hz. Sinusoids at or above Nyquist are silenced.
+
+  Returns:
+    [batch, n_samples] audio. Phases start at 0.
+  """
+  amplitude_envelopes = core.remove_above_nyquist(
+      frequency_envelopes, amplitude_envelopes, sample_rate)
+  omegas = frequency_envelopes * (2.0 * np.pi / sample_rate)
+  phases = core.angular_cumsum(omegas)
+  return tf.reduce_sum(amplitude_envelopes * tf.sin(phases), axis=-1)
+
+
+def sinusoidal(sin_amps, sin_freqs, n_samples, sample_rate=core.SAMPLE_RATE):
+  """Sinusoidal synthesizer: independent sinusoids from frame-rate controls.
+
+  Args:
+    sin_amps: [batch, n_frames, n_sinusoids], linear amplitude.
+    sin_freqs: [batch, n_frames, n_sinusoids] in Hz.
+    n_samples: length of the output.
+
+  Returns:
+    [batch, n_samples] audio. Amplitudes are upsampled with overlapping Hann
+    windows (smooth), frequencies linearly (no phase jumps).
+  """
+  amps = core.upsample_with_windows(sin_amps, n_samples)
+  freqs = core.upsample_linear(sin_freqs, n_samples)
+  return oscillator_bank(freqs, amps, sample_rate)
+
+
+def harmonic(harm_amp, harm_dist, f0_hz, n_samples, sample_rate=core.SAMPLE_RATE):
+  """Harmonic synthesizer: partials at f0 * k.
+
+  Args:
+    harm_amp: [batch, n_frames, 1] overall amplitude.
+    harm_dist: [batch, n_frames, n_harmonics] relative amplitudes; masked
+      above Nyquist and renormalized here.
+    f0_hz: [batch, n_frames, 1] fundamental frequency in Hz.
+
+  Returns:
+    [batch, n_samples] audio.
+  """
+  sin_amps, sin_freqs = core.harmonic_to_sinusoidal(
+      harm_amp, harm_dist, f0_hz, sample_rate)
+  return sinusoidal(sin_amps, sin_freqs, n_samples, sample_rate)
+
+
+def frequency_impulse_responses(magnitudes):
+  """Zero-phase magnitude responses -> windowed, causal FIR filters.
+
+  Args:
+    magnitudes: [batch, n_frames, n_bands], linear gain on bands spaced
+      linearly from 0 Hz to Nyquist.
+
+  Returns:
+    [batch, n_frames, 2 * (n_bands - 1)] impulse responses, centred (delay of
+    half their length) and Hann-windowed to a smooth frequency response.
+  """
+  magnitudes = tf.convert_to_tensor(magnitudes, tf.float32)
+  impulse = tf.signal.irfft(tf.complex(magnitudes, tf.zeros_like(magnitudes)))
+  ir_size = impulse.shape[-1]
+  # The zero-phase response is centred on sample 0 (and wraps around); rotate
+  # it to the middle (sample ir_size // 2), then taper with a Hann window that
+  # peaks there (the periodic one does).
+  impulse = tf.signal.fftshift(impulse, axes=-1)
+  return impulse * tf.signal.hann_window(ir_size, periodic=True)
+
+
+def fft_convolve(audio, impulse_responses):
+  """Time-varying FIR filtering: block k of audio is convolved with IR k.
+
+  Args:
+    audio: [batch, n_samples].
+    impulse_responses: [batch, n_frames, ir_size]; n_samples / n_frames
+      samples per block.
+
+  Returns:
+    [batch, n_samples], aligned with the input (the IR's centring delay of
+    ir_size // 2 samples is removed).
+  """
+  n_samples = audio.shape[-1]
+  n_frames, ir_size = impulse_responses.shape[1], impulse_responses.shape[2]
+  hop = n_samples // n_frames
+  blocks = tf.signal.frame(audio, hop, hop)                 # [b, f, hop]
+  fft_size = int(2 ** np.ceil(np.log2(hop + ir_size - 1)))
+  spectrum = (tf.signal.rfft(blocks, [fft_size])
+              * tf.signal.rfft(impulse_responses, [fft_size]))
+  filtered = tf.signal.irfft(spectrum, [fft_size])[..., :hop + ir_size - 1]
+  out = tf.signal.overlap_and_add(filtered, hop)
+  delay = ir_size // 2
+  return out[:, delay:delay + n_samples]
+
+
+def filtered_noise(noise_magnitudes, n_samples, seed=None):
+  """Uniform white noise shaped by a time-varying filter.
+
+  Args:
+    noise_magnitudes: [batch, n_frames, n_bands], linear gain of bands evenly
+      spaced from 0 Hz to Nyquist (65 bands -> 125 Hz apart at 16 kHz).
+    n_samples: length of the output; n_samples / n_frames samples per block.
+    seed: optional int for reproducible noise.
+
+  Returns:
+    [batch, n_samples] audio.
+  """
+  batch = tf.shape(noise_magnitudes)[0]
+  if seed is None:
+    noise = tf.random.uniform([batch, n_samples], -1.0, 1.0)
+  else:
+    noise = tf.random.stateless_uniform([batch, n_samples], [seed, 0], -1.0, 1.0)
+  return fft_convolve(noise, frequency_impulse_responses(noise_magnitudes))
+
+
+def render_controls(sin_amps, sin_freqs, noise_magnitudes, n_samples,
+                    sample_rate=core.SAMPLE_RATE, seed=None):
+  """Audio of a synthetic note: sinusoids plus filtered noise, [batch, n_samples]."""
+  return (sinusoidal(sin_amps, sin_freqs, n_samples, sample_rate)
+          + filtered_noise(noise_magnitudes, n_samples, seed=seed))
