@@ -49,5 +49,33 @@ def notes(note_config, split, count, start, output_dir):
   notes_demo.render_examples(note_config, split, count, start, output_dir)
 
 
+@main.command()
+@click.argument('config_path', metavar='CONFIG.yaml')
+@click.option('--set', 'overrides', multiple=True, metavar='KEY=VALUE',
+              help='Override a config key, e.g. --set train.steps=1000 (repeatable).')
+@click.option('--save-dir', type=click.Path(file_okay=False),
+              help='Where checkpoints, logs and the resolved config go '
+                   '[default: runs/<config name>]. Reusing it resumes training.')
+@click.option('-q', '--quiet', is_flag=True, help='No progress bar.')
+@_user_errors
+def train(config_path, overrides, save_dir, quiet):
+  """Train (or resume) a model as CONFIG.yaml says."""
+  from pitchfit import config as config_lib
+  config = config_lib.load(config_path, overrides)
+  from pitchfit.quiet import import_tensorflow
+  import_tensorflow()
+  from pitchfit import training
+  import os
+  if save_dir is None:
+    save_dir = os.path.join('runs', os.path.splitext(os.path.basename(config_path))[0])
+  click.echo(f'Training {config_path} -> {save_dir}')
+  try:
+    training.train(config, save_dir, verbose=0 if quiet else 1, echo=click.echo)
+  except KeyboardInterrupt:
+    click.echo(f'\nInterrupted; run the same command again to resume from '
+               f'the last checkpoint in {save_dir}.', err=True)
+    sys.exit(130)
+
+
 if __name__ == '__main__':
   main()

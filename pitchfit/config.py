@@ -27,6 +27,9 @@ class ModelConfig:
   sample_rate: int = 16000
   n_samples: int = 64000          # 4 s windows; 125 frames of 512 samples.
   n_mels: int = 229
+  # Centre each STFT window on its control frame (the paper starts it there,
+  # so the window looks 64 ms ahead of the frame it describes).
+  center_frames: bool = False
   # ResNet sinusoidal encoder (paper 'small'): stem conv, then bottleneck
   # stacks; strides act on frequency only, so time resolution is kept.
   stem_channels: int = 64

@@ -161,38 +161,52 @@ def harmonic_to_sinusoidal(harm_amp, harm_dist, f0_hz, sample_rate=SAMPLE_RATE):
 
 
 # ----------------------------------------------------------------- resampling
-def upsample_with_windows(inputs, n_samples):
-  """Frame-rate envelopes -> audio rate by overlap-adding Hann windows.
+def _frame_blocks(inputs, n_samples):
+  """[b, f, c] -> this frame and the next, each [b, f, 1, c], plus the hop.
 
-  Smooth (no zipper noise) and exactly partition-of-unity between frames, the
-  way DDSP upsamples amplitudes. The last frame is held to the end.
-
-  Args:
-    inputs: [batch, n_frames, channels].
-    n_samples: output length; must be a multiple of n_frames.
-
-  Returns:
-    [batch, n_samples, channels].
+  The last frame is held (its "next" is itself).
   """
   inputs = tf.convert_to_tensor(inputs, tf.float32)
   n_frames = inputs.shape[1]
   if n_samples % n_frames:
     raise ValueError(f'n_samples ({n_samples}) must be a multiple of n_frames '
-                     f'({n_frames}) for windowed upsampling.')
-  hop = n_samples // n_frames
-  x = tf.concat([inputs, inputs[:, -1:, :]], axis=1)        # [b, f + 1, c]
-  x = tf.transpose(x, [0, 2, 1])[..., tf.newaxis]           # [b, c, f + 1, 1]
-  window = tf.signal.hann_window(2 * hop)                   # periodic: sums to 1
-  x = tf.signal.overlap_and_add(x * window, hop)            # [b, c, (f+2) * hop]
-  x = x[:, :, hop:hop + n_samples]
-  return tf.transpose(x, [0, 2, 1])
+                     f'({n_frames}).')
+  following = tf.concat([inputs[:, 1:], inputs[:, -1:]], axis=1)
+  return inputs[:, :, None, :], following[:, :, None, :], n_samples // n_frames
+
+
+def _blocks_to_audio(blocks):
+  """[b, f, hop, c] -> [b, f * hop, c]."""
+  shape = tf.shape(blocks)
+  return tf.reshape(blocks, [shape[0], shape[1] * shape[2], blocks.shape[-1]])
+
+
+def upsample_with_windows(inputs, n_samples):
+  """Frame-rate envelopes -> audio rate with overlapping Hann windows.
+
+  Each frame is a Hann window of 2 hops centred on its sample (frame k at
+  sample k * hop); neighbouring windows overlap-add to a raised-cosine
+  crossfade that sums to 1, so envelopes are smooth (no zipper noise) and
+  constants stay constant. The last frame is held to the end.
+
+  Args:
+    inputs: [batch, n_frames, channels].
+    n_samples: output length; a multiple of n_frames.
+
+  Returns:
+    [batch, n_samples, channels].
+  """
+  this, following, hop = _frame_blocks(inputs, n_samples)
+  rise = tf.sin(np.pi * tf.range(hop, dtype=tf.float32) / (2.0 * hop)) ** 2
+  rise = rise[:, tf.newaxis]                                # [hop, 1]
+  return _blocks_to_audio(this * (1.0 - rise) + following * rise)
 
 
 def upsample_linear(inputs, n_samples):
   """Frame-rate frequencies -> audio rate by linear interpolation.
 
-  Frame k is placed at sample k * hop (frame starts, as the STFT frames are)
-  and the last frame is held to the end, so a constant stays exactly constant.
+  Frame k sits at sample k * hop (where its STFT frame starts) and the last
+  frame is held to the end, so a constant stays exactly constant.
 
   Args:
     inputs: [batch, n_frames, channels].
@@ -201,16 +215,40 @@ def upsample_linear(inputs, n_samples):
   Returns:
     [batch, n_samples, channels].
   """
-  inputs = tf.convert_to_tensor(inputs, tf.float32)
-  n_frames = inputs.shape[1]
-  hop = n_samples // n_frames
-  x = tf.concat([inputs, inputs[:, -1:, :]], axis=1)        # [b, f + 1, c]
-  position = tf.range(n_samples, dtype=tf.float32) / hop     # in frames
-  index = tf.cast(tf.floor(position), tf.int32)
-  frac = (position - tf.cast(index, tf.float32))[tf.newaxis, :, tf.newaxis]
-  left = tf.gather(x, index, axis=1)
-  right = tf.gather(x, index + 1, axis=1)
-  return left + frac * (right - left)
+  this, following, hop = _frame_blocks(inputs, n_samples)
+  frac = (tf.range(hop, dtype=tf.float32) / hop)[:, tf.newaxis]
+  return _blocks_to_audio(this + frac * (following - this))
+
+
+def linear_chirp_phases(frequencies_hz, n_samples, sample_rate=SAMPLE_RATE):
+  """Phases of oscillators whose frequency is linear between frames.
+
+  With frequency linear within a frame (as `upsample_linear` makes it), the
+  running sum of phase increments has a closed form: within frame k at
+  sample j, phase = offset_k + (j + 1) w_k + (w_{k+1} - w_k) j (j + 1) / (2 hop),
+  where w is radians per sample and offset_k the wrapped phase at the start
+  of frame k. This replaces a cumulative sum over every sample, which is
+  slow on CPU and loses float32 precision over long signals.
+
+  Args:
+    frequencies_hz: [batch, n_frames, channels].
+    n_samples: a multiple of n_frames.
+
+  Returns:
+    phases [batch, n_samples, channels] in radians (starting near 0) and the
+    audio-rate frequencies [batch, n_samples, channels] in Hz.
+  """
+  this, following, hop = _frame_blocks(frequencies_hz, n_samples)
+  w0 = this * (2.0 * np.pi / sample_rate)
+  w1 = following * (2.0 * np.pi / sample_rate)
+  j = tf.range(hop, dtype=tf.float32)[:, tf.newaxis]
+  frame_total = hop * w0 + (w1 - w0) * (hop - 1) / 2.0       # [b, f, 1, c]
+  offsets = tf.math.floormod(
+      tf.cumsum(tf.math.floormod(frame_total, 2.0 * np.pi), axis=1,
+                exclusive=True), 2.0 * np.pi)
+  phases = offsets + (j + 1.0) * w0 + (w1 - w0) * (j * (j + 1.0) / (2.0 * hop))
+  frequencies = this + (j / hop) * (following - this)
+  return _blocks_to_audio(phases), _blocks_to_audio(frequencies)
 
 
 def resample_frames(inputs, n_frames_out):

@@ -33,16 +33,29 @@ def compute_mag(audio, frame_size=2048, overlap=0.75, pad_end=True):
 
 
 def compute_logmel(audio, sample_rate=core.SAMPLE_RATE, n_mels=229, lo_hz=0.0,
-                   hi_hz=8000.0, fft_size=2048, overlap=0.75, pad_end=True):
+                   hi_hz=8000.0, fft_size=2048, overlap=0.75, pad_end=True,
+                   center=False):
   """Log mel-magnitude spectrogram, the transcribing autoencoder's input.
 
   Defaults are the paper's (Onsets and Frames' FFT parameters): 229 HTK mel
   bins from 0 to 8 kHz, FFT 2048, hop 512 -> 125 frames per 4 s at 16 kHz.
 
+  Args:
+    center: if True, frame k's window is centred on sample k * hop (zeros
+      padded in front) instead of starting there, so it describes the same
+      instant as control frame k; the frame count is unchanged.
+
   Returns:
     [batch, n_frames, n_mels], natural log of magnitude (floor 1e-5).
   """
+  audio = tf.convert_to_tensor(audio, tf.float32)
+  if center:
+    hop = int(fft_size * (1.0 - overlap))
+    n_frames = -(-audio.shape[-1] // hop)
+    audio = tf.pad(audio, [[0, 0], [fft_size // 2, 0]])
   mag = compute_mag(audio, fft_size, overlap, pad_end)
+  if center:
+    mag = mag[:, :n_frames]
   mel_matrix = tf.signal.linear_to_mel_weight_matrix(
       n_mels, fft_size // 2 + 1, sample_rate, lo_hz, hi_hz)
   return core.safe_log(tf.tensordot(mag, mel_matrix, 1))

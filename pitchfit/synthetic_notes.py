@@ -14,6 +14,7 @@ alone, on any worker, identically.
 """
 
 import dataclasses
+import functools
 
 import numpy as np
 import scipy.special
@@ -28,6 +29,7 @@ FEATURE_DESCRIPTIONS = {
     'sin_freqs': 'Sinusoid frequencies = f0 * k for harmonic k = 1..n, Hz.',
     'sin_amps': 'Sinusoid amplitudes = harm_amp * harm_dist (0 at or above Nyquist), linear.',
 }
+CONTROL_KEYS = tuple(FEATURE_DESCRIPTIONS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,10 +61,19 @@ def midi_to_hz(midi):
   return 440.0 * 2.0 ** ((midi - 69.0) / 12.0)
 
 
+@functools.lru_cache(maxsize=None)
+def _linspace(start, stop, num):
+  """Read-only np.linspace, cached: rebuilding these few fixed ramps on every
+  call took about 1/6 of the generator's time."""
+  ramp = np.linspace(start, stop, num)
+  ramp.flags.writeable = False
+  return ramp
+
+
 def random_blend(rng, length, start, end, exp_max=2.0):
   """Monotone curve [length] from start to end with random convexity."""
   exponent = 2.0 ** rng.uniform(-exp_max, exp_max)
-  v = np.linspace(1.0, 0.0, length) ** exponent
+  v = _linspace(1.0, 0.0, length) ** exponent
   return start * v + end * (1.0 - v)
 
 
@@ -77,8 +88,11 @@ def random_spectral_shape(rng, n, low_pass, rand_phase):
   coeffs = rng.uniform(0.0, 1.0, n_components)[:, None]
   cycles = rng.uniform(0.0, 1.0, n_components)[:, None] * n / smoothness
   phases = rng.uniform(0.0, 2.0 * np.pi * rand_phase, n_components)[:, None]
-  ramp = np.linspace(0.0, 1.0, n)[None, :]
-  components = coeffs * np.cos(2.0 * np.pi * cycles * ramp + phases)
+  ramp = _linspace(0.0, 1.0, n)[None, :]
+  # float32 cosines: NumPy vectorises them (~5x faster than float64, most of
+  # the generator's time); the phase error (< 1e-4 rad) is irrelevant here.
+  angles = 2.0 * np.pi * cycles * ramp + phases
+  components = coeffs * np.cos(angles.astype(np.float32))
   if low_pass:
     ends = rng.uniform(0.0, 0.5, n_components)[:, None]
     powers = rng.uniform(0.5, 2.0, n_components)[:, None]

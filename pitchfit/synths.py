@@ -42,8 +42,9 @@ def sinusoidal(sin_amps, sin_freqs, n_samples, sample_rate=core.SAMPLE_RATE):
     windows (smooth), frequencies linearly (no phase jumps).
   """
   amps = core.upsample_with_windows(sin_amps, n_samples)
-  freqs = core.upsample_linear(sin_freqs, n_samples)
-  return oscillator_bank(freqs, amps, sample_rate)
+  phases, freqs = core.linear_chirp_phases(sin_freqs, n_samples, sample_rate)
+  amps = core.remove_above_nyquist(freqs, amps, sample_rate)
+  return tf.reduce_sum(amps * tf.sin(phases), axis=-1)
 
 
 def harmonic(harm_amp, harm_dist, f0_hz, n_samples, sample_rate=core.SAMPLE_RATE):
