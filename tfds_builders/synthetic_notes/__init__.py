@@ -1,0 +1,1 @@
+"""synthetic_notes dataset: random notes with their synthesis controls."""

@@ -1,0 +1,144 @@
+"""synthetic_notes: the random notes DDSP-inv is pretrained on, as controls.
+
+Example i of a split is `pitchfit.synthetic_notes.generate_example(seed, i)`
+for the split's fixed seed, so every config is a prefix of the bigger ones and
+any chunk of any split rebuilds alone, on any worker, identically. Generation is
+a Beam pipeline over chunks of indices, so the 10M-example `paper` config
+spreads over as many workers as a runner offers.
+"""
+
+import dataclasses
+
+import numpy as np
+import tensorflow_datasets as tfds
+
+from pitchfit import synthetic_notes
+
+NOTE_CONFIG = synthetic_notes.NoteConfig()
+
+# One seed per split, shared by all configs (so `tiny` is the first 64 train
+# examples of `small` and of `paper`). Train uses 0, the default seed of the
+# on-the-fly generator (`data.synthetic_seed`), which then streams the same
+# examples; test is far from the small integers people pick for training runs,
+# so no training stream reproduces it.
+SPLIT_SEEDS = {'train': 0, 'test': 20200718}
+
+# Examples per Beam work item. Small enough that the paper config makes
+# 20,000 items for a runner to balance, big enough to amortise the per-item
+# overhead (about 1 s of generation each).
+EXAMPLES_PER_CHUNK = 500
+
+# harm_amp below this marks a silent frame (silent notes are ~1e-7, voiced
+# ones above ~4e-3); the same threshold as the harmonic loss's mask.
+VOICED_AMP_THRESHOLD = 1e-4
+
+
+@dataclasses.dataclass(eq=False)
+class SyntheticNotesConfig(tfds.core.BuilderConfig):
+  """A size of the dataset: examples per split."""
+  split_sizes: dict = dataclasses.field(default_factory=dict)
+
+
+def _config(name, n_train, n_test, description):
+  return SyntheticNotesConfig(
+      name=name, description=description,
+      split_sizes={'train': n_train, 'test': n_test})
+
+
+BUILDER_CONFIGS = [
+    _config('tiny', 64, 16, 'Smoke tests and demos: 64 train / 16 test.'),
+    _config('small', 20_000, 1_000,
+            'Development runs: 20,000 train / 1,000 test (about 3.9 GB).'),
+    _config('paper', 10_000_000, 10_000,
+            "The paper's pretraining set: 10,000,000 train / 10,000 test "
+            '(about 1.8 TB; build it on a distributed Beam runner).'),
+]
+_CONFIGS_BY_NAME = {config.name: config for config in BUILDER_CONFIGS}
+
+
+# ------------------------------------------------------- sizes without a build
+def _lookup(config_name, split):
+  if config_name not in _CONFIGS_BY_NAME:
+    raise ValueError(f'synthetic_notes has no config {config_name!r}; '
+                     f'choose one of {", ".join(_CONFIGS_BY_NAME)}.')
+  if split not in SPLIT_SEEDS:
+    raise ValueError(f'synthetic_notes has no split {split!r}; '
+                     f'choose one of {", ".join(SPLIT_SEEDS)}.')
+  return _CONFIGS_BY_NAME[config_name]
+
+
+def split_seed(config_name, split):
+  """Seed of a split: example i is `generate_example(seed, i, NOTE_CONFIG)`."""
+  _lookup(config_name, split)
+  return SPLIT_SEEDS[split]
+
+
+def split_size(config_name, split):
+  """Number of examples of a split of a config."""
+  return _lookup(config_name, split).split_sizes[split]
+
+
+# ------------------------------------------------------------ Beam work items
+def _generate_chunk(start, split, seed, count, chunk_size, note_config):
+  """Yields (index, example) for indices start .. start + chunk_size - 1.
+
+  Module level (not a method) so Beam pickles it by reference to workers.
+  """
+  beam = tfds.core.lazy_imports.apache_beam
+  examples = beam.metrics.Metrics.counter(split, 'examples')
+  voiced = beam.metrics.Metrics.counter(split, 'voiced_frames')
+  silent = beam.metrics.Metrics.counter(split, 'silent_frames')
+  for index in range(start, min(start + chunk_size, count)):
+    example = synthetic_notes.generate_example(seed, index, note_config)
+    example['index'] = np.int64(index)
+    n_voiced = int(np.sum(example['harm_amp'] >= VOICED_AMP_THRESHOLD))
+    voiced.inc(n_voiced)
+    silent.inc(note_config.n_frames - n_voiced)
+    examples.inc()
+    yield index, example
+
+
+class Builder(tfds.core.GeneratorBasedBuilder):
+  """DatasetBuilder for synthetic_notes."""
+
+  VERSION = tfds.core.Version('1.0.0')
+  RELEASE_NOTES = {
+      '1.0.0': 'Initial release: generate_notes_v2 distributions, harmonic '
+               'distribution masked at Nyquist, per-example seeds (seed, i).',
+  }
+  BUILDER_CONFIGS = BUILDER_CONFIGS
+
+  def _info(self) -> tfds.core.DatasetInfo:
+    shapes = synthetic_notes.feature_shapes(NOTE_CONFIG)
+    features = {
+        name: tfds.features.Tensor(
+            shape=shape, dtype=np.float32,
+            doc=synthetic_notes.FEATURE_DESCRIPTIONS[name])
+        for name, shape in shapes.items()
+    }
+    features['index'] = tfds.features.Scalar(
+        dtype=np.int64,
+        doc='Index i of the example in its split, which is '
+            'pitchfit.synthetic_notes.generate_example(split seed, i).')
+    return self.dataset_info_from_configs(
+        features=tfds.features.FeaturesDict(features),
+        supervised_keys=None,
+        homepage='https://openreview.net/forum?id=RlVTYWhsky7',
+    )
+
+  def _split_generators(self, dl_manager: tfds.download.DownloadManager):
+    del dl_manager  # Nothing to download: examples come from seeds.
+    return {split: self._generate_examples(split) for split in SPLIT_SEEDS}
+
+  def _generate_examples(self, split):
+    """A Beam PTransform: chunk start indices -> (index, example)."""
+    beam = tfds.core.lazy_imports.apache_beam
+    count = self.builder_config.split_sizes[split]
+    chunk_size = EXAMPLES_PER_CHUNK
+    return (
+        beam.Create(list(range(0, count, chunk_size)))
+        # Break fusion with Create so runners spread the chunks over workers.
+        | beam.Reshuffle()
+        | beam.FlatMap(_generate_chunk, split=split, seed=SPLIT_SEEDS[split],
+                       count=count, chunk_size=chunk_size,
+                       note_config=NOTE_CONFIG))
