@@ -1,0 +1,60 @@
+"""STFT, log-mel and loudness features, checked on tones, clicks and noise."""
+
+import librosa
+import numpy as np
+import pytest
+
+from pitchfit import spectral_ops
+
+SR = 16000
+
+
+def _sine(hz, amplitude=1.0, n_samples=SR):
+  return (amplitude * np.sin(2 * np.pi * hz * np.arange(n_samples) / SR)
+          ).astype(np.float32)[None]
+
+
+@pytest.mark.parametrize('size', [2048, 1024, 512, 256, 128, 64])
+def test_stft_shapes_and_sine_peak(size):
+  audio = np.concatenate([_sine(1000.0), _sine(1000.0)])  # batch of 2
+  mag = spectral_ops.compute_mag(audio, size).numpy()
+  hop = size // 4
+  assert mag.shape == (2, -(-SR // hop), size // 2 + 1)    # ceil(n / hop) frames
+  middle = mag[:, mag.shape[1] // 2]
+  np.testing.assert_array_equal(np.argmax(middle, -1), round(1000 * size / SR))
+
+
+def test_logmel_shape_peak_and_scaling():
+  audio = _sine(1000.0, 0.5, 64000)
+  logmel = spectral_ops.compute_logmel(audio).numpy()
+  assert logmel.shape == (1, 125, 229) and np.isfinite(logmel).all()
+  mel_hz = librosa.mel_frequencies(229 + 2, fmin=0.0, fmax=8000.0, htk=True)[1:-1]
+  peak_bin = np.argmax(logmel[0, 60])
+  assert abs(mel_hz[peak_bin] - 1000.0) < 40.0
+  # 10x the amplitude adds ln 10 to the log magnitude where above the floor.
+  louder = spectral_ops.compute_logmel(audio * 10.0).numpy()
+  strong = logmel > np.log(1e-3)
+  np.testing.assert_allclose((louder - logmel)[strong], np.log(10.0), atol=1e-3)
+  silent = spectral_ops.compute_logmel(np.zeros((1, 64000), np.float32))
+  np.testing.assert_allclose(silent, np.log(1e-5), rtol=1e-6)
+
+
+@pytest.mark.parametrize('center, expected_frame', [(False, 3), (True, 5)])
+def test_logmel_centering_moves_a_click_to_its_frame(center, expected_frame):
+  audio = np.zeros((1, 64000), np.float32)
+  audio[0, 5 * 512] = 1.0          # A click at control frame 5's instant.
+  logmel = spectral_ops.compute_logmel(audio, center=center).numpy()
+  assert logmel.shape == (1, 125, 229)
+  assert np.argmax(logmel[0].sum(-1)) == expected_frame
+
+
+def test_loudness_tracks_level_in_db():
+  noise = np.random.default_rng(0).uniform(-1, 1, (1, SR)).astype(np.float32)
+  loudness = spectral_ops.compute_loudness(noise).numpy()
+  assert loudness.shape == (1, SR // 64)                   # 250 frames/s
+  quieter = spectral_ops.compute_loudness(noise * 0.1).numpy()
+  middle = slice(5, -5)
+  np.testing.assert_allclose((loudness - quieter)[:, middle], 20.0, atol=0.01)
+  assert np.all(loudness <= 0.0)
+  silence = spectral_ops.compute_loudness(np.zeros_like(noise)).numpy()
+  np.testing.assert_array_equal(silence, -80.0)
