@@ -96,7 +96,7 @@ def restore(model, path, restore_optimizer=True):
           f"{path}: layer variable '{key[len('model/'):]}' has shape "
           f'{tuple(value.shape)} in the checkpoint but {tuple(variable.shape)} '
           'in this model; the model sizes in the config differ')
-    variable.assign(value)
+    variable.assign(np.asarray(value, dtype=variable.dtype))
   if restore_optimizer and getattr(model, 'optimizer', None) is not None:
     names = sorted(k for k in arrays.files if k.startswith('optimizer/'))
     variables = model.optimizer.variables

@@ -1,0 +1,111 @@
+"""A trained model for inference: load from a save dir or an exported file.
+
+`PitchModel.load(path)` accepts
+  * a `pitchfit train` save dir (its config.yaml and newest checkpoint),
+  * a checkpoint file inside one (`.../checkpoints/ckpt-N.npz`),
+  * an exported model file (`pitchfit export`, one `.npz` holding the config
+    and the weights, e.g. the shipped default model).
+"""
+
+import io
+import os
+
+import numpy as np
+import yaml
+
+from pitchfit import checkpoints
+from pitchfit import config as config_lib
+from pitchfit.errors import UserError
+
+_CONFIG_KEY = '__config_yaml__'
+
+
+def _read_config_next_to(ckpt_path):
+  save_dir = os.path.dirname(os.path.dirname(os.path.abspath(ckpt_path)))
+  path = os.path.join(save_dir, 'config.yaml')
+  if not os.path.isfile(path):
+    raise UserError(f'{ckpt_path}: no config.yaml in {save_dir}, so the model '
+                    'size is unknown')
+  return config_lib.load(path)
+
+
+class PitchModel:
+  """A TranscribingAutoencoder with its config, ready to run on audio windows."""
+
+  def __init__(self, model, config, source=''):
+    self.model = model
+    self.config = config
+    self.source = source
+
+  @property
+  def sample_rate(self):
+    return self.config.model.sample_rate
+
+  @property
+  def n_samples(self):
+    """Window length the model takes, in samples."""
+    return self.config.model.n_samples
+
+  @property
+  def hop_size(self):
+    return self.n_samples // self.config.model.n_frames
+
+  @classmethod
+  def load(cls, path):
+    """Loads a save dir, a checkpoint or an exported file; UserError if not a model."""
+    from pitchfit import training  # pylint: disable=g-import-not-at-top
+    if not os.path.exists(path):
+      raise UserError(f'{path}: no such model file or directory')
+    if os.path.isdir(path):
+      ckpt = checkpoints.latest(path)
+      if ckpt is None:
+        raise UserError(f'{path}: not a pitchfit model (no checkpoints in it)')
+      config = _read_config_next_to(ckpt) if os.path.basename(
+          os.path.dirname(ckpt)) == checkpoints.CHECKPOINT_DIR else None
+      if config is None:
+        raise UserError(f'{path}: no config.yaml beside its checkpoints')
+    else:
+      try:
+        with np.load(path) as arrays:
+          has_config = _CONFIG_KEY in arrays.files
+          text = str(arrays[_CONFIG_KEY]) if has_config else None
+      except (OSError, ValueError, EOFError) as e:
+        raise UserError(f'{path}: not a pitchfit model ({e})') from None
+      ckpt = path
+      if has_config:
+        config = config_lib.from_dict(yaml.safe_load(text), path)
+      else:
+        config = _read_config_next_to(path)
+    model = training.build_model(config)
+    checkpoints.restore(model, ckpt, restore_optimizer=False)
+    return cls(model, config, source=ckpt)
+
+  def export(self, path, dtype=np.float16):
+    """Writes one .npz with the config and the model weights (no optimizer).
+
+    float16 halves the size; the weights are cast back to float32 on load.
+    """
+    arrays = {k: v.astype(dtype) for k, v in
+              checkpoints.model_arrays(self.model).items()}
+    stream = io.StringIO()
+    yaml.safe_dump(config_lib.to_dict(self.config), stream, sort_keys=False)
+    arrays[_CONFIG_KEY] = np.array(stream.getvalue())
+    tmp = path + '.tmp.npz'
+    np.savez_compressed(tmp, **arrays)
+    os.replace(tmp, path)
+    return path
+
+  def __call__(self, audio, synthesize=False):
+    """Runs the model on windows.
+
+    Args:
+      audio: float32 [batch, n_samples] at self.sample_rate.
+      synthesize: also return the resynthesized audio.
+
+    Returns:
+      dict of numpy arrays, [batch, n_frames, ...] (see
+      TranscribingAutoencoder.call); frame k describes time k * hop / sr
+      from the window's start.
+    """
+    outputs = self.model(np.asarray(audio, np.float32), synthesize=synthesize)
+    return {k: v.numpy() for k, v in outputs.items()}

@@ -1,0 +1,84 @@
+import pytest
+
+from pitchfit import config as config_lib
+
+
+def write(tmp_path, text):
+  path = tmp_path / 'run.yaml'
+  path.write_text(text)
+  return str(path)
+
+
+def test_defaults_are_the_papers():
+  c = config_lib.Config()
+  assert (c.model.n_mels, c.model.n_sinusoids, c.model.sinusoid_bins) == (229, 100, 64)
+  assert (c.train.learning_rate, c.train.decay_rate, c.train.clip_norm) == (3e-4, 0.98, 3.0)
+  assert c.model.n_frames == 125
+
+
+def test_load_nested_values(tmp_path):
+  c = config_lib.load(write(tmp_path, 'model: {n_mels: 64}\ntrain: {steps: 10}\n'))
+  assert c.model.n_mels == 64 and c.train.steps == 10
+  assert c.model.n_sinusoids == 100  # untouched default
+
+
+def test_unknown_key_names_key_and_file(tmp_path):
+  path = write(tmp_path, 'model:\n  n_mel: 64\n')
+  with pytest.raises(config_lib.ConfigError) as e:
+    config_lib.load(path)
+  message = str(e.value)
+  assert path in message and "'model.n_mel'" in message and 'model.n_mels' in message
+  assert '\n' not in message
+
+
+def test_wrong_type(tmp_path):
+  with pytest.raises(config_lib.ConfigError, match=r'train.steps must be int'):
+    config_lib.load(write(tmp_path, 'train: {steps: lots}\n'))
+
+
+def test_int_accepted_for_float(tmp_path):
+  assert config_lib.load(write(tmp_path, 'train: {learning_rate: 1}\n')).train.learning_rate == 1.0
+
+
+def test_overrides(tmp_path):
+  c = config_lib.load(write(tmp_path, 'train: {steps: 10}\n'),
+                      ['train.steps=20', 'model.stack_blocks=[1, 1, 1, 1]',
+                       'data.real=mir1k:train'])
+  assert c.train.steps == 20 and c.model.stack_blocks == [1, 1, 1, 1]
+  assert c.data.real == 'mir1k:train'
+
+
+def test_bad_override(tmp_path):
+  with pytest.raises(config_lib.ConfigError, match='unknown key'):
+    config_lib.load(write(tmp_path, ''), ['train.stepz=3'])
+  with pytest.raises(config_lib.ConfigError, match='key=value'):
+    config_lib.load(write(tmp_path, ''), ['train.steps'])
+
+
+def test_invalid_yaml_and_missing_file(tmp_path):
+  with pytest.raises(config_lib.ConfigError, match='not valid YAML'):
+    config_lib.load(write(tmp_path, 'model: [unclosed\n'))
+  with pytest.raises(config_lib.ConfigError, match='no such config file'):
+    config_lib.load(str(tmp_path / 'missing.yaml'))
+
+
+def test_cross_field_validation(tmp_path):
+  with pytest.raises(config_lib.ConfigError, match='multiple of 512'):
+    config_lib.load(write(tmp_path, 'model: {n_samples: 1000}\n'))
+
+
+def test_dump_round_trip(tmp_path):
+  c = config_lib.from_dict({'train': {'steps': 7}})
+  path = str(tmp_path / 'out.yaml')
+  config_lib.dump(c, path)
+  assert config_lib.load(path) == c
+
+
+def test_shipped_configs_load():
+  import glob
+  import os
+  repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+  paths = glob.glob(os.path.join(repo, 'configs', '**', '*.yaml'), recursive=True)
+  assert len(paths) >= 5
+  for path in paths:
+    config_lib.load(path)

@@ -1,0 +1,119 @@
+"""The transcribing autoencoder: shapes, the three regimes, and that it learns."""
+
+import mir_eval
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from pitchfit import config as config_lib
+from pitchfit import model as model_lib
+from pitchfit import synthetic_notes
+from pitchfit import training
+
+
+def synthetic_batch(config, n, seed=0):
+  notes = synthetic_notes.NoteConfig(n_frames=config.model.n_frames)
+  examples = [synthetic_notes.generate_example(seed, i, notes) for i in range(n)]
+  return {k: tf.constant(np.stack([e[k] for e in examples]))
+          for k in synthetic_notes.CONTROL_KEYS}
+
+
+def test_forward_shapes_and_nyquist_mask(tiny_config):
+  model = training.build_model(tiny_config)
+  audio = tf.random.normal([2, tiny_config.model.n_samples]) * 0.1
+  out = model(audio)
+  f = tiny_config.model.n_frames
+  assert out['f0_hz'].shape == (2, f, 1)
+  assert out['sin_freqs'].shape == (2, f, tiny_config.model.n_sinusoids)
+  assert out['harm_dist'].shape == (2, f, 100)
+  assert out['harm_audio'].shape == (2, tiny_config.model.n_samples)
+  dist = out['harm_dist'].numpy()
+  above = out['f0_hz'].numpy() * np.arange(1, 101) >= 8000
+  assert np.all(dist[above] == 0)
+  np.testing.assert_allclose(dist.sum(-1), 1.0, rtol=1e-4)
+  assert np.all((out['f0_hz'].numpy() >= 20 - 1e-3) & (out['f0_hz'].numpy() <= 1200 + 1e-2))
+
+
+def test_pitch_accuracy_matches_mir_eval():
+  rng = np.random.default_rng(0)
+  ref = rng.uniform(60, 900, 500)
+  est = ref * 2 ** (rng.normal(0, 0.6, 500) / 12)          # near misses
+  est[::7] *= 2                                             # octave errors
+  voiced = rng.uniform(size=500) > 0.2
+  rpa, rca = model_lib.pitch_accuracy(tf.constant(est[None], tf.float32),
+                                      tf.constant(ref[None], tf.float32),
+                                      tf.constant(voiced[None]))
+  ref_v, ref_c, est_v, est_c = mir_eval.melody.to_cent_voicing(
+      np.arange(500) * 0.01, np.where(voiced, ref, 0), np.arange(500) * 0.01,
+      np.where(voiced, est, 0))
+  est_v = ref_v  # oracle voicing, the papers' protocol
+  assert float(rpa) == pytest.approx(
+      mir_eval.melody.raw_pitch_accuracy(ref_v, ref_c, est_v, est_c), abs=1e-3)
+  assert float(rca) == pytest.approx(
+      mir_eval.melody.raw_chroma_accuracy(ref_v, ref_c, est_v, est_c), abs=1e-3)
+  assert float(rca) > float(rpa)
+
+
+def test_regimes_report_the_right_losses(tiny_config):
+  config = config_lib.from_dict(
+      {}, '<t>', [*_tiny(tiny_config), 'losses.sin_spectral.mag_weight=1.0',
+                  'losses.harm_spectral.logmag_weight=1.0',
+                  'losses.kde.unsupervised_weight=1.0'])
+  model = training.build_model(config)
+  synthetic = synthetic_batch(config, 2)
+  real = {'audio': tf.random.normal([3, config.model.n_samples]) * 0.1}
+
+  pretrain = model.train_step(synthetic)
+  finetune = model.train_step((real, synthetic))
+  real_only = model.test_step(real)
+
+  parameter_losses = {'ss_kde_consistency_loss', 'ss_f0_hz_loss',
+                      'ss_harm_amp_loss', 'ss_harm_dist_loss',
+                      'ss_filtered_noise_consistency_loss', 'ss_f0_bins_loss'}
+  unsupervised = {'sin_spectral_loss', 'harm_spectral_loss',
+                  'kde_consistency_loss'}
+  assert parameter_losses | unsupervised <= set(pretrain)
+  assert parameter_losses | unsupervised <= set(finetune)
+  assert 'f0_rpa' in finetune
+  assert unsupervised <= set(real_only)
+  assert not parameter_losses & set(real_only)
+  assert 'f0_rpa' not in real_only       # no labels in this batch
+  for logs in (pretrain, finetune, real_only):
+    assert all(np.isfinite(float(v)) for v in logs.values())
+
+
+def test_finetune_real_half_gets_unsupervised_losses_only(tiny_config):
+  """Changing the real half must not move the parameter losses, and v.v."""
+  config = config_lib.from_dict({}, '<t>', [*_tiny(tiny_config),
+                                            'losses.sin_spectral.mag_weight=1.0'])
+  model = training.build_model(config)
+  synthetic = synthetic_batch(config, 2)
+  real_a = {'audio': tf.zeros([2, config.model.n_samples])}
+  real_b = {'audio': tf.random.normal([2, config.model.n_samples])}
+  la, _ = model.step_losses((real_a, synthetic), training=False)
+  lb, _ = model.step_losses((real_b, synthetic), training=False)
+  assert float(la['sin_spectral_loss']) != pytest.approx(float(lb['sin_spectral_loss']))
+  # Parameter losses depend on the synthetic half only (up to synthesis noise
+  # in the rendered audio, which is identical in distribution; the model's
+  # per-example norm keeps examples independent).
+  assert float(la['ss_f0_hz_loss']) == pytest.approx(float(lb['ss_f0_hz_loss']), rel=0.05)
+
+
+def test_tiny_model_overfits_a_few_examples(tiny_config):
+  config = config_lib.from_dict({}, '<t>', [*_tiny(tiny_config), 'data.batch_size=4'])
+  tf.keras.utils.set_random_seed(0)
+  model = training.build_model(config)
+  batch = synthetic_batch(config, 4, seed=3)
+  dataset = tf.data.Dataset.from_tensors(batch).repeat()
+  first = model.test_step(batch)
+  model.fit(dataset, steps_per_epoch=150, epochs=1, verbose=0, shuffle=False)
+  last = model.test_step(batch)
+  assert float(last['total_loss']) < 0.5 * float(first['total_loss'])
+  assert float(last['ss_f0_hz_loss']) < 0.5 * float(first['ss_f0_hz_loss'])
+
+
+def _tiny(config):
+  """The tiny fixture's overrides, as a list for from_dict."""
+  from tests.conftest import TINY_OVERRIDES
+  del config
+  return list(TINY_OVERRIDES)
