@@ -1,0 +1,445 @@
+"""Shared machinery of the real-audio TFDS builders.
+
+`mdb_stem_synth`, `mir1k`, `urmp` and `audio_folder` differ only in where their
+files are and how their f0 labels are written. Everything else lives here, so
+their examples are alike and training/evaluation code treats them the same:
+
+* `audio`          float32 [64000]: 4 s of 16 kHz mono, zero-padded past the
+                   end of the file (the last partial window is kept, not dropped).
+* `f0_hz`          float32 [1000]: frame k is the f0 at `start_s + k / 250` s of
+                   the source file, 0 = unvoiced (also 0 past the end of the file
+                   and where a file has no labels).
+* `f0_confidence`  float32 [1000]: 1 where `f0_hz` > 0, else 0.
+* `has_f0`         bool: False where the dataset (or file) has no labels.
+* `track_id`, `start_s`, plus each dataset's own metadata (singer, instrument).
+
+Windows start every `hop_s` seconds (a `WindowConfig`; 1 s by default as in
+DDSP's TFRecord preparation, 4 s for overlap-free windows where each sample is
+in exactly one example). Splits are a stable hash of a group name (song,
+singer, piece), so no group is in two splits; `all` holds every example.
+
+Why a plain `GeneratorBasedBuilder` and not Beam: the largest of these sets
+(URMP's separated tracks, a few hours of audio) builds in minutes in one
+process; the cost is decoding and resampling, which Beam would only spread
+over workers that each re-import TensorFlow (about 4 s each), and a Beam build
+needs runner options on the command line. Without Beam counters, skipped files
+are counted by `SkipLog` and reported in the log.
+"""
+
+import dataclasses
+import hashlib
+import math
+import pathlib
+from typing import Optional
+
+from absl import app
+from absl import logging
+import numpy as np
+import tensorflow_datasets as tfds
+
+from pitchfit import audio_io
+from pitchfit.errors import UserError
+
+SAMPLE_RATE = 16000            # Hz, of `audio`.
+FRAME_RATE = 250               # Hz, of `f0_hz` (DDSP-inv's CREPE frame rate).
+WINDOW_SECONDS = 4
+WINDOW_SAMPLES = WINDOW_SECONDS * SAMPLE_RATE   # 64000
+WINDOW_FRAMES = WINDOW_SECONDS * FRAME_RATE     # 1000
+DEFAULT_HOP_SECONDS = 1.0
+
+# (split, upper bound of the group's hash fraction): 80 / 10 / 10 by group.
+SPLIT_BOUNDS = (('train', 0.8), ('validation', 0.9), ('test', 1.0))
+ALL_SPLIT = 'all'
+
+COMMON_FEATURE_KEYS = ('audio', 'f0_hz', 'f0_confidence', 'has_f0', 'track_id',
+                       'start_s')
+
+
+# ------------------------------------------------------------------ configs
+@dataclasses.dataclass(eq=False)
+class WindowConfig(tfds.core.BuilderConfig):
+  """Builder config: seconds between the starts of consecutive windows."""
+  hop_s: float = DEFAULT_HOP_SECONDS
+
+
+def hop_configs(config_class=WindowConfig, prefix='', about='', **fields):
+  """The two standard windowings: 1-s hop (default) and overlap-free 4-s hop.
+
+  Args:
+    config_class: a WindowConfig subclass to instantiate.
+    prefix: prepended to the config names (e.g. 'mix_').
+    about: prepended to the descriptions (e.g. 'Mix of both channels; ').
+    **fields: extra fields of `config_class` (e.g. channel=None).
+
+  Returns:
+    [config '<prefix>hop_1s', config '<prefix>hop_4s'].
+  """
+  return [
+      config_class(name=f'{prefix}hop_1s', hop_s=1.0, **fields,
+                   description=f'{about}4-s windows every 1 s (3 s overlap, as DDSP).'),
+      config_class(name=f'{prefix}hop_4s', hop_s=4.0, **fields,
+                   description=f'{about}4-s windows every 4 s (no overlap: each '
+                   'sample in exactly one example, for evaluation).'),
+  ]
+
+
+# ----------------------------------------------------------------- features
+def example_features(**extra):
+  """FeaturesDict of one example: the common features plus `extra` ones."""
+  return tfds.features.FeaturesDict({
+      'audio': tfds.features.Audio(
+          shape=(WINDOW_SAMPLES,), dtype=np.float32, sample_rate=SAMPLE_RATE,
+          doc='4 s of mono audio at 16 kHz, float in [-1, 1], resampled with '
+              'soxr_hq; zeros after the end of the file.'),
+      'f0_hz': tfds.features.Tensor(
+          shape=(WINDOW_FRAMES,), dtype=np.float32,
+          doc='f0 in Hz at start_s + k/250 s, k = 0..999; 0 = unvoiced or unknown.'),
+      'f0_confidence': tfds.features.Tensor(
+          shape=(WINDOW_FRAMES,), dtype=np.float32,
+          doc='1 where f0_hz is a voiced label, else 0.'),
+      'has_f0': tfds.features.Scalar(
+          dtype=np.bool_, doc='False if the source file has no f0 labels.'),
+      'track_id': tfds.features.Text(doc='Name of the source file (its stem or relative path).'),
+      'start_s': tfds.features.Scalar(
+          dtype=np.float32, doc='Time of the first sample in the source file, s.'),
+      **extra,
+  })
+
+
+def common_features(example):
+  """The features every real-audio builder has (to mix datasets in tf.data)."""
+  return {key: example[key] for key in COMMON_FEATURE_KEYS}
+
+
+# ------------------------------------------------------------------- labels
+@dataclasses.dataclass(frozen=True)
+class F0Track:
+  """f0 labels on a dataset's own grid: times_s [n] increasing, f0_hz [n] (0 = unvoiced)."""
+  times_s: np.ndarray
+  f0_hz: np.ndarray
+
+
+def f0_track(times_s, f0_hz, path):
+  """Validates labels read from `path`; values <= 0 mean unvoiced.
+
+  Raises:
+    UserError: fewer than 2 frames, non-finite values, or times not increasing.
+  """
+  times = np.asarray(times_s, np.float64).reshape(-1)
+  f0 = np.asarray(f0_hz, np.float64).reshape(-1)
+  if len(times) != len(f0) or len(times) < 2:
+    raise UserError(f'{path}: needs at least 2 label frames, has {len(f0)}')
+  if not (np.all(np.isfinite(times)) and np.all(np.isfinite(f0))):
+    raise UserError(f'{path}: labels contain NaN or infinite values')
+  if np.any(np.diff(times) <= 0):
+    raise UserError(f'{path}: label times are not strictly increasing')
+  return F0Track(times, np.maximum(f0, 0.0))
+
+
+def load_label_table(path, n_columns, delimiter=None):
+  """Reads a numeric text table, skipping one header line if there is one.
+
+  Args:
+    path: a text file of rows of numbers.
+    n_columns: the number of leading columns to return.
+    delimiter: None for any whitespace, or e.g. ','.
+
+  Returns:
+    float64 [n_rows, n_columns].
+
+  Raises:
+    UserError: missing file, text that is not numbers, or too few columns.
+  """
+  path = pathlib.Path(path)
+  if not path.is_file():
+    raise UserError(f'{path}: no such label file')
+  try:
+    text = path.read_text(encoding='utf-8', errors='replace')
+    if not text.strip():
+      raise UserError(f'{path}: empty label file')
+    first = text.lstrip().split('\n', 1)[0].split(delimiter)[0].strip()
+    has_header = bool(first) and not _is_number(first)
+    table = np.loadtxt(path, delimiter=delimiter, skiprows=int(has_header), ndmin=2)
+  except ValueError as e:
+    raise UserError(f'{path}: not a table of numbers ({str(e).splitlines()[0]})') from None
+  if table.shape[0] == 0 or table.shape[1] < n_columns:
+    raise UserError(f'{path}: expected rows of {n_columns} numbers, found shape {table.shape}')
+  return table[:, :n_columns]
+
+
+def _is_number(text):
+  try:
+    float(text)
+    return True
+  except ValueError:
+    return False
+
+
+def source_hop_s(times_s):
+  """The label grid's step, s (median, so one missing row does not change it)."""
+  return float(np.median(np.diff(times_s)))
+
+
+def resample_f0(track, query_s):
+  """f0 at arbitrary times without smearing across voicing boundaries.
+
+  A query between two voiced label frames (at most 1.5 grid steps apart) is
+  interpolated linearly in log-frequency (pitch glides are linear in cents);
+  any other query takes the voicing and value of its nearest label frame, if
+  that frame is within half a grid step, and is unvoiced otherwise (outside the
+  labelled span or in a hole of the label file). So a voiced/unvoiced boundary
+  falls halfway between the two label frames either side of it, and no label
+  is ever a blend of a pitch and 0.
+
+  Args:
+    track: F0Track on the dataset's grid.
+    query_s: float [m] times, s.
+
+  Returns:
+    float32 [m] f0 in Hz, 0 = unvoiced.
+  """
+  times, f0 = track.times_s, track.f0_hz
+  query = np.asarray(query_s, np.float64)
+  n = len(times)
+  half_step = source_hop_s(times) / 2
+  right = np.searchsorted(times, query, side='right')  # first frame after q
+  left = right - 1
+  li, ri = np.clip(left, 0, n - 1), np.clip(right, 0, n - 1)
+  d_left = np.where(left >= 0, query - times[li], np.inf)
+  d_right = np.where(right < n, times[ri] - query, np.inf)
+  nearest = np.where(d_left <= d_right, li, ri)
+  close = np.minimum(d_left, d_right) <= half_step * (1 + 1e-6)
+  voiced = f0 > 0
+  out = np.where(voiced[nearest] & close, f0[nearest], 0.0)
+
+  gap = times[ri] - times[li]
+  between = ((left >= 0) & (right < n) & voiced[li] & voiced[ri]
+             & (gap <= 3 * half_step * (1 + 1e-6)))
+  weight = np.where(between, (query - times[li]) / np.where(gap > 0, gap, 1), 0)
+  log_f0 = np.log2(np.where(voiced, f0, 1.0))  # 1.0: unused, avoids log(0)
+  glide = np.exp2((1 - weight) * log_f0[li] + weight * log_f0[ri])
+  return np.where(between, glide, out).astype(np.float32)
+
+
+def frame_times(start_s):
+  """float64 [1000]: source-file time of each `f0_hz` frame of a window, s."""
+  return start_s + np.arange(WINDOW_FRAMES) / FRAME_RATE
+
+
+# ---------------------------------------------------------------- windowing
+def window_starts(n_samples, hop_samples):
+  """Start samples of the fewest windows that cover every sample.
+
+  Args:
+    n_samples: length of the audio, > 0.
+    hop_samples: samples between window starts, > 0.
+
+  Returns:
+    int64 [n_windows]: 0, hop, 2*hop, ...; the last window may run past the
+    end (it is zero-padded). Audio shorter than a window gives one window.
+  """
+  if hop_samples <= 0:
+    raise ValueError(f'hop must be positive, got {hop_samples} samples')
+  extra = max(0, n_samples - WINDOW_SAMPLES)
+  return np.arange(1 + math.ceil(extra / hop_samples), dtype=np.int64) * hop_samples
+
+
+def window_examples(audio, track, hop_s):
+  """Cuts one file into example dicts (without track_id and metadata).
+
+  Args:
+    audio: float32 [n] at SAMPLE_RATE.
+    track: F0Track, or None if the file has no labels.
+    hop_s: seconds between window starts.
+
+  Yields:
+    dicts with audio [64000], f0_hz [1000], f0_confidence [1000], has_f0,
+    start_s, in time order.
+  """
+  duration_s = len(audio) / SAMPLE_RATE
+  for start in window_starts(len(audio), int(round(hop_s * SAMPLE_RATE))):
+    window = np.zeros(WINDOW_SAMPLES, np.float32)
+    chunk = audio[start:start + WINDOW_SAMPLES]
+    window[:len(chunk)] = chunk
+    start_s = start / SAMPLE_RATE
+    times = frame_times(start_s)
+    if track is None:
+      f0 = np.zeros(WINDOW_FRAMES, np.float32)
+    else:
+      # Labels past the end of the audio describe padding: make them unvoiced.
+      f0 = np.where(times < duration_s, resample_f0(track, times), 0).astype(np.float32)
+    yield {
+        'audio': window,
+        'f0_hz': f0,
+        'f0_confidence': (f0 > 0).astype(np.float32),
+        'has_f0': track is not None,
+        'start_s': np.float32(start_s),
+    }
+
+
+# ------------------------------------------------------------------- tracks
+@dataclasses.dataclass(frozen=True)
+class Track:
+  """One source file of a dataset.
+
+  Attributes:
+    track_id: unique, stable name (no absolute paths: keys must not depend on
+      where the data is).
+    audio_path: the audio file.
+    group: what the split is decided by (song, singer, piece); tracks of one
+      group are always in the same split.
+    label_path: the f0 label file, or None.
+    metadata: extra feature values, e.g. {'singer': 'amy'}.
+  """
+  track_id: str
+  audio_path: pathlib.Path
+  group: str
+  label_path: Optional[pathlib.Path] = None
+  metadata: dict = dataclasses.field(default_factory=dict)
+
+
+def split_of(group):
+  """'train', 'validation' or 'test' from a stable hash of the group name.
+
+  SHA-256 (not Python's salted `hash`) so the split of a group never changes
+  between runs, machines or dataset versions, and adding files moves nothing.
+  """
+  digest = hashlib.sha256(group.encode('utf-8')).digest()
+  fraction = int.from_bytes(digest[:8], 'big') / 2.0**64
+  return next(name for name, bound in SPLIT_BOUNDS if fraction < bound)
+
+
+def assign_splits(tracks, split_fn=None):
+  """{split: tracks} for train/validation/test (empty ones left out) and 'all'.
+
+  Args:
+    tracks: list of Track, in a deterministic order.
+    split_fn: Track -> split name; default `split_of(track.group)`.
+  """
+  split_fn = split_fn or (lambda t: split_of(t.group))
+  splits = {name: [] for name, _ in SPLIT_BOUNDS}
+  for track in tracks:
+    splits[split_fn(track)].append(track)
+  for name in [name for name, members in splits.items() if not members]:
+    # TFDS cannot write a split without examples; say so instead of failing.
+    logging.info('No tracks fall in split %r; it is left out.', name)
+    del splits[name]
+  splits[ALL_SPLIT] = list(tracks)
+  return splits
+
+
+# --------------------------------------------------------- skipping bad files
+class SkipLog:
+  """Logs each unusable file once (one line naming it) and counts them per split."""
+
+  def __init__(self, dataset_name):
+    self.dataset_name = dataset_name
+    self.reported = set()
+
+  def skip(self, track, error):
+    if track.track_id not in self.reported:
+      self.reported.add(track.track_id)
+      logging.warning('%s: skipping %s', self.dataset_name, error)
+
+  def summary(self, split, n_skipped, n_tracks):
+    if n_skipped:
+      logging.warning('%s: split %r skipped %d of %d files (unreadable audio '
+                      'or labels, listed above).', self.dataset_name, split,
+                      n_skipped, n_tracks)
+
+
+def generate_examples(tracks, read_track, hop_s, skip_log, split):
+  """Yields (key, example) for every window of every readable track.
+
+  Args:
+    tracks: list of Track.
+    read_track: Track -> (audio float32 [n] at 16 kHz, F0Track or None);
+      raises UserError for a file that cannot be used.
+    hop_s: seconds between window starts.
+    skip_log: SkipLog shared by the builder's splits.
+    split: split name, for the summary line.
+  """
+  n_skipped = 0
+  for track in tracks:
+    try:
+      audio, labels = read_track(track)
+    except UserError as e:
+      skip_log.skip(track, e)
+      n_skipped += 1
+      continue
+    for example in window_examples(audio, labels, hop_s):
+      key = f'{track.track_id}@{example["start_s"]:.4f}'
+      yield key, {**example, 'track_id': track.track_id, **track.metadata}
+  skip_log.summary(split, n_skipped, len(tracks))
+
+
+def split_generators(builder, tracks, split_fn=None):
+  """The `_split_generators` result: one `builder._generate_examples` per split."""
+  builder.skip_log = SkipLog(builder.name)
+  return {name: builder._generate_examples(members, name)  # pylint: disable=protected-access
+          for name, members in assign_splits(tracks, split_fn).items()}
+
+
+# ------------------------------------------------------------- manual folder
+class ManualDataError(UserError, app.UsageError):
+  """The manual folder is missing or not laid out as the instructions say.
+
+  A `UsageError`, so `tfds build` (an absl app) prints the message and exits
+  with status 1 instead of a traceback; a `UserError` for pitchfit's CLI.
+  """
+
+
+def manual_dir(dl_manager, dataset_name):
+  """The manual folder as a local pathlib.Path, or ManualDataError.
+
+  TFDS itself raises an AssertionError with the instructions when the folder
+  is missing or empty; it is re-raised here as a ManualDataError.
+  """
+  try:
+    return pathlib.Path(str(dl_manager.manual_dir))
+  except AssertionError as e:
+    raise ManualDataError(f'{dataset_name}: {e}') from None
+
+
+def find_root(folder, candidates, required, dataset_name, instructions):
+  """The first `folder / candidate` that holds all `required` sub-folders.
+
+  Args:
+    folder: the manual folder.
+    candidates: relative paths to try, e.g. ['MDB-stem-synth', '.'].
+    required: sub-folder names that identify the dataset's root.
+    dataset_name: for the message.
+    instructions: the builder's MANUAL_DOWNLOAD_INSTRUCTIONS.
+
+  Raises:
+    ManualDataError: naming every path looked for, with the instructions.
+  """
+  for candidate in candidates:
+    root = (folder / candidate)
+    if all((root / name).is_dir() for name in required):
+      return root
+  looked = '\n'.join(f'  {(folder / c / r).resolve()}/'
+                     for c in candidates for r in required)
+  raise ManualDataError(
+      f'{dataset_name}: the manual folder {folder} is not laid out as expected; '
+      f'looked for:\n{looked}\n{instructions}')
+
+
+def require_files(files, folder, pattern, dataset_name, instructions):
+  """Raises ManualDataError if `files` is empty (no `pattern` under `folder`)."""
+  if not files:
+    raise ManualDataError(f'{dataset_name}: no {pattern} files under {folder}\n'
+                          f'{instructions}')
+  return files
+
+
+def visible_files(folder, pattern):
+  """Sorted files matching `pattern` in `folder`, without dot-files (`._x.wav`)."""
+  return sorted(p for p in pathlib.Path(folder).glob(pattern)
+                if p.is_file() and not p.name.startswith('.'))
+
+
+def read_audio(path, channel=None):
+  """`audio_io.load_audio` at this module's SAMPLE_RATE."""
+  return audio_io.load_audio(path, sample_rate=SAMPLE_RATE, channel=channel)
+
