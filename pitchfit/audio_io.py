@@ -65,6 +65,37 @@ def find_audio_files(paths):
   return sorted(found)
 
 
+def _check_file(path):
+  """Raises UserError if `path` is not a non-empty file."""
+  if not path.is_file():
+    raise UserError(f'{path}: no such file')
+  if path.stat().st_size == 0:
+    raise UserError(f'{path}: empty file (0 bytes)')
+
+
+def probe_audio(path):
+  """Reads only the header: (sample_rate Hz, n_frames, n_channels).
+
+  Cheap check before decoding many files; corrupt data after a valid header
+  is only found by `load_audio`.
+
+  Raises:
+    UserError: missing, empty or unreadable file, or no samples.
+  """
+  path = pathlib.Path(path)
+  _check_file(path)
+  if path.suffix.lower() == '.mp3' and 'MP3' not in soundfile.available_formats():
+    return None, None, None  # Only audioread can tell; load_audio will.
+  try:
+    info = soundfile.info(str(path))
+  except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError) as e:
+    reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+    raise UserError(f'{path}: not a readable audio file ({reason})') from None
+  if info.frames == 0:
+    raise UserError(f'{path}: no audio samples')
+  return info.samplerate, info.frames, info.channels
+
+
 def _read(path):
   """Decodes a file into float32 [n_samples, n_channels] and its rate in Hz."""
   try:
@@ -114,10 +145,7 @@ def load_audio(path, sample_rate=DEFAULT_SAMPLE_RATE, channel=None):
       is one line and names the file.
   """
   path = pathlib.Path(path)
-  if not path.is_file():
-    raise UserError(f'{path}: no such file')
-  if path.stat().st_size == 0:
-    raise UserError(f'{path}: empty file (0 bytes)')
+  _check_file(path)
   samples, rate = _read(path)
   if samples.shape[0] == 0:
     raise UserError(f'{path}: no audio samples')

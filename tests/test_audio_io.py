@@ -135,3 +135,15 @@ def test_find_audio_files_errors(tmp_path):
     audio_io.find_audio_files(tmp_path / 'notes.txt')
   with pytest.raises(UserError, match='missing: no such file or folder'):
     audio_io.find_audio_files(tmp_path / 'missing')
+
+
+def test_probe_audio_reads_the_header_only(tmp_path, stereo_44k):
+  assert audio_io.probe_audio(stereo_44k) == (44100, 66150, 2)
+  (tmp_path / 'empty.flac').write_bytes(b'')
+  (tmp_path / 'bad.wav').write_bytes(b'not audio at all')
+  with pytest.raises(UserError, match='empty.flac: empty file'):
+    audio_io.probe_audio(tmp_path / 'empty.flac')
+  with pytest.raises(UserError, match='bad.wav: not a readable audio file'):
+    audio_io.probe_audio(tmp_path / 'bad.wav')
+  with pytest.raises(UserError, match='gone.wav: no such file'):
+    audio_io.probe_audio(tmp_path / 'gone.wav')
