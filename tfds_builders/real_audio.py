@@ -15,8 +15,11 @@ their examples are alike and training/evaluation code treats them the same:
 
 Windows start every `hop_s` seconds (a `WindowConfig`; 1 s by default as in
 DDSP's TFRecord preparation, 4 s for overlap-free windows where each sample is
-in exactly one example). Splits are a stable hash of a group name (song,
-singer, piece), so no group is in two splits; `all` holds every example.
+in exactly one example). Splits are by group (song, singer, piece; see
+`split_groups`), so no group is in two splits. The three splits partition
+the tracks, so TFDS's reserved split `all` (`as_dataset(split='all')`, the
+union of every split) holds every example once: the usual way MIR-1K and
+MDB-stem-synth are used for evaluation, at no extra disk space.
 
 Why a plain `GeneratorBasedBuilder` and not Beam: the largest of these sets
 (URMP's separated tracks, a few hours of audio) builds in minutes in one
@@ -47,9 +50,9 @@ WINDOW_SAMPLES = WINDOW_SECONDS * SAMPLE_RATE   # 64000
 WINDOW_FRAMES = WINDOW_SECONDS * FRAME_RATE     # 1000
 DEFAULT_HOP_SECONDS = 1.0
 
-# (split, upper bound of the group's hash fraction): 80 / 10 / 10 by group.
-SPLIT_BOUNDS = (('train', 0.8), ('validation', 0.9), ('test', 1.0))
-ALL_SPLIT = 'all'
+SPLITS = ('train', 'validation', 'test')
+HELD_OUT_FRACTION = 0.1  # of the groups, each for validation and for test
+ALL_SPLIT = 'all'  # TFDS's union of every split; not written separately
 
 COMMON_FEATURE_KEYS = ('audio', 'f0_hz', 'f0_confidence', 'has_f0', 'track_id',
                        'start_s')
@@ -298,39 +301,54 @@ class Track:
   metadata: dict = dataclasses.field(default_factory=dict)
 
 
-def split_of(group):
-  """'train', 'validation' or 'test' from a stable hash of the group name.
+def _group_hash(group):
+  """SHA-256 of the name: unlike Python's salted `hash`, the same on every run."""
+  return hashlib.sha256(group.encode('utf-8')).hexdigest()
 
-  SHA-256 (not Python's salted `hash`) so the split of a group never changes
-  between runs, machines or dataset versions, and adding files moves nothing.
+
+def split_groups(groups):
+  """{group: 'train' | 'validation' | 'test'}, deterministic and documented.
+
+  Groups are ordered by the SHA-256 of their name (a fixed pseudo-random
+  order that does not depend on file order or machine); the first 10 % go to
+  test, the next 10 % to validation, the rest to train, with at least one
+  group each in test and validation once there are 3 groups or more. Ranking
+  rather than thresholding the hash gives exact proportions even for small
+  sets (MIR-1K has 19 singers; a threshold could leave validation empty).
   """
-  digest = hashlib.sha256(group.encode('utf-8')).digest()
-  fraction = int.from_bytes(digest[:8], 'big') / 2.0**64
-  return next(name for name, bound in SPLIT_BOUNDS if fraction < bound)
+  ordered = sorted(set(groups), key=_group_hash)
+  n_held = max(1, round(HELD_OUT_FRACTION * len(ordered))) if len(ordered) >= 3 else 0
+  split = {group: 'train' for group in ordered}
+  split.update({group: 'test' for group in ordered[:n_held]})
+  split.update({group: 'validation' for group in ordered[n_held:2 * n_held]})
+  return split
 
 
 def assign_splits(tracks, split_fn=None):
-  """{split: tracks} for train/validation/test (empty ones left out) and 'all'.
+  """{split: tracks} for train/validation/test, empty ones left out.
+
+  Every track is in exactly one split (TFDS's `all` is their union).
 
   Args:
     tracks: list of Track, in a deterministic order.
-    split_fn: Track -> split name; default `split_of(track.group)`.
+    split_fn: Track -> split name; default: `split_groups` of the track groups.
   """
-  split_fn = split_fn or (lambda t: split_of(t.group))
-  splits = {name: [] for name, _ in SPLIT_BOUNDS}
+  if split_fn is None:
+    by_group = split_groups(t.group for t in tracks)
+    split_fn = lambda t: by_group[t.group]
+  splits = {name: [] for name in SPLITS}
   for track in tracks:
     splits[split_fn(track)].append(track)
   for name in [name for name, members in splits.items() if not members]:
     # TFDS cannot write a split without examples; say so instead of failing.
     logging.info('No tracks fall in split %r; it is left out.', name)
     del splits[name]
-  splits[ALL_SPLIT] = list(tracks)
   return splits
 
 
 # --------------------------------------------------------- skipping bad files
 class SkipLog:
-  """Logs each unusable file once (one line naming it) and counts them per split."""
+  """Logs each unusable file once (one line naming it) and counts them."""
 
   def __init__(self, dataset_name):
     self.dataset_name = dataset_name
@@ -341,11 +359,30 @@ class SkipLog:
       self.reported.add(track.track_id)
       logging.warning('%s: skipping %s', self.dataset_name, error)
 
-  def summary(self, split, n_skipped, n_tracks):
+  def summary(self, where, n_skipped, n_tracks):
     if n_skipped:
-      logging.warning('%s: split %r skipped %d of %d files (unreadable audio '
-                      'or labels, listed above).', self.dataset_name, split,
-                      n_skipped, n_tracks)
+      logging.warning('%s: %s: skipped %d of %d files (unreadable audio or labels, '
+                      'listed above).', self.dataset_name, where, n_skipped, n_tracks)
+
+  def usable(self, tracks):
+    """The tracks whose audio header reads and whose label file exists.
+
+    Checked before splitting, so a split never consists only of broken files
+    (TFDS cannot write a split without examples).
+    """
+    kept = []
+    for track in tracks:
+      try:
+        audio_io.probe_audio(track.audio_path)
+        if track.label_path is not None and not track.label_path.is_file():
+          raise UserError(f'{track.label_path}: no such label file (for '
+                          f'{track.audio_path.name})')
+      except UserError as e:
+        self.skip(track, e)
+        continue
+      kept.append(track)
+    self.summary('before splitting', len(tracks) - len(kept), len(tracks))
+    return kept
 
 
 def generate_examples(tracks, read_track, hop_s, skip_log, split):
@@ -370,12 +407,23 @@ def generate_examples(tracks, read_track, hop_s, skip_log, split):
     for example in window_examples(audio, labels, hop_s):
       key = f'{track.track_id}@{example["start_s"]:.4f}'
       yield key, {**example, 'track_id': track.track_id, **track.metadata}
-  skip_log.summary(split, n_skipped, len(tracks))
+  skip_log.summary(f'split {split!r}', n_skipped, len(tracks))
 
 
-def split_generators(builder, tracks, split_fn=None):
-  """The `_split_generators` result: one `builder._generate_examples` per split."""
+def split_generators(builder, tracks, split_fn_for=None):
+  """The `_split_generators` result: one `builder._generate_examples` per split.
+
+  Args:
+    builder: the DatasetBuilder; gets a `skip_log` shared by its splits.
+    tracks: every Track found; unreadable ones are dropped (and logged) first.
+    split_fn_for: optional, usable tracks -> (Track -> split name); default:
+      `split_groups` of the track groups.
+  """
   builder.skip_log = SkipLog(builder.name)
+  tracks = builder.skip_log.usable(tracks)
+  if not tracks:
+    raise ManualDataError(f'{builder.name}: no usable files (see the lines above).')
+  split_fn = split_fn_for(tracks) if split_fn_for else None
   return {name: builder._generate_examples(members, name)  # pylint: disable=protected-access
           for name, members in assign_splits(tracks, split_fn).items()}
 

@@ -5,6 +5,7 @@ import collections
 from absl import app
 import numpy as np
 import pytest
+import soundfile
 
 from pitchfit.errors import UserError
 from tfds_builders import real_audio
@@ -119,29 +120,34 @@ def test_load_label_table(tmp_path):
 
 
 # ------------------------------------------------------------------ splits
-def test_split_of_is_stable_and_near_80_10_10():
-  names = [f'group{i}' for i in range(3000)]
-  counts = collections.Counter(real_audio.split_of(n) for n in names)
-  assert abs(counts['train'] / 3000 - 0.8) < 0.03
-  assert abs(counts['validation'] / 3000 - 0.1) < 0.02
-  assert [real_audio.split_of(n) for n in names] == [real_audio.split_of(n) for n in names]
+def test_split_groups_is_deterministic_with_exact_proportions():
+  names = [f'group{i}' for i in range(200)]
+  split = real_audio.split_groups(names)
+  counts = collections.Counter(split.values())
+  assert counts == {'train': 160, 'validation': 20, 'test': 20}
+  assert real_audio.split_groups(reversed(names)) == split  # order-independent
+  # 19 groups (MIR-1K's singers): 2 / 2 / 15; 3 groups: one each; 2: train only.
+  assert collections.Counter(real_audio.split_groups(names[:19]).values()) == {
+      'train': 15, 'validation': 2, 'test': 2}
+  assert sorted(real_audio.split_groups(['a', 'b', 'c']).values()) == [
+      'test', 'train', 'validation']
+  assert set(real_audio.split_groups(['a', 'b']).values()) == {'train'}
 
 
-def test_assign_splits_keeps_groups_together_and_adds_all():
+def test_assign_splits_partitions_tracks_and_keeps_groups_together():
   tracks = [real_audio.Track(f't{i}', None, group=f'g{i % 40}') for i in range(200)]
   splits = real_audio.assign_splits(tracks)
-  assert splits['all'] == tracks
-  groups = {name: {t.group for t in members} for name, members in splits.items()
-            if name != 'all'}
-  assert set(groups) == {'train', 'validation', 'test'}
+  assert set(splits) == {'train', 'validation', 'test'}
+  assert sorted(sum(splits.values(), []), key=tracks.index) == tracks
+  groups = {name: {t.group for t in members} for name, members in splits.items()}
   assert not groups['train'] & groups['test'] and not groups['train'] & groups['validation']
-  assert sum(len(m) for n, m in splits.items() if n != 'all') == 200
+  assert not groups['validation'] & groups['test']
+  assert [len(groups[n]) for n in ('train', 'validation', 'test')] == [32, 4, 4]
 
 
 def test_assign_splits_leaves_out_empty_splits():
   track = real_audio.Track('t', None, group='g')
-  splits = real_audio.assign_splits([track], split_fn=lambda t: 'test')
-  assert splits == {'test': [track], 'all': [track]}
+  assert real_audio.assign_splits([track], split_fn=lambda t: 'test') == {'test': [track]}
 
 
 # ------------------------------------------------------- skipping bad files
@@ -156,14 +162,14 @@ def test_generate_examples_skips_bad_files_once_and_counts(caplog):
 
   skip_log = real_audio.SkipLog('demo')
   with caplog.at_level('WARNING'):
-    for split in ['train', 'all']:
+    for split in ['train', 'test']:
       examples = list(real_audio.generate_examples([bad, good], read_track, 1.0,
                                                    skip_log, split))
       assert [key for key, _ in examples] == ['good@0.0000']
       assert examples[0][1]['track_id'] == 'good'
   lines = [r.getMessage() for r in caplog.records]
   assert sum('skipping /data/bad.wav: empty file' in line for line in lines) == 1
-  assert sum('skipped 1 of 2 files' in line for line in lines) == 2
+  assert sum("split 'train': skipped 1 of 2 files" in line for line in lines) == 1
 
 
 def test_manual_data_error_is_a_usage_and_user_error():
@@ -181,3 +187,22 @@ def test_find_root_names_the_paths_it_looked_for(tmp_path):
     real_audio.find_root(tmp_path, ['Other', '.'], ['Wavfile'], 'demo', 'HOWTO')
   assert str(tmp_path / 'Other' / 'Wavfile') in str(e.value)
   assert str(e.value).endswith('HOWTO')
+
+
+def test_skip_log_usable_drops_unreadable_files_before_splitting(tmp_path, caplog):
+  good = tmp_path / 'good.wav'
+  soundfile.write(good, tone_fixtures.render([(0.5, 200.0)], SR), SR)
+  (tmp_path / 'empty.wav').write_bytes(b'')
+  (tmp_path / 'junk.wav').write_bytes(b'junk' * 10)
+  tracks = [real_audio.Track('good', good, 'g'),
+            real_audio.Track('empty', tmp_path / 'empty.wav', 'g'),
+            real_audio.Track('junk', tmp_path / 'junk.wav', 'g'),
+            real_audio.Track('nolabel', good, 'g', label_path=tmp_path / 'nolabel.csv')]
+  with caplog.at_level('WARNING'):
+    kept = real_audio.SkipLog('demo').usable(tracks)
+  assert kept == tracks[:1]
+  lines = [r.getMessage() for r in caplog.records]
+  assert len(lines) == 4  # one per skipped file, then the count
+  assert 'empty.wav: empty file' in lines[0] and 'junk.wav: not a readable' in lines[1]
+  assert 'nolabel.csv: no such label file' in lines[2]
+  assert 'skipped 3 of 4 files' in lines[3]
