@@ -1,0 +1,1 @@
+"""MDB-stem-synth: resynthesized MedleyDB stems with exact f0 (manual download)."""

@@ -1,0 +1,1 @@
+"""MIR-1K: karaoke singing clips with semitone pitch labels (manual download)."""

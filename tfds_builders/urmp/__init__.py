@@ -1,0 +1,1 @@
+"""URMP: separated instrument tracks of chamber pieces with f0 labels (manual download)."""
