@@ -111,8 +111,10 @@ class Builder(tfds.core.GeneratorBasedBuilder):
   def _info(self) -> tfds.core.DatasetInfo:
     shapes = synthetic_notes.feature_shapes(NOTE_CONFIG)
     features = {
+        # Stored as raw bytes: same size as a float list, but about 30x
+        # faster to serialize, which otherwise costs more than generating.
         name: tfds.features.Tensor(
-            shape=shape, dtype=np.float32,
+            shape=shape, dtype=np.float32, encoding=tfds.features.Encoding.BYTES,
             doc=synthetic_notes.FEATURE_DESCRIPTIONS[name])
         for name, shape in shapes.items()
     }
