@@ -65,24 +65,14 @@ class WindowConfig(tfds.core.BuilderConfig):
   hop_s: float = DEFAULT_HOP_SECONDS
 
 
-def hop_configs(config_class=WindowConfig, prefix='', about='', **fields):
-  """The two standard windowings: 1-s hop (default) and overlap-free 4-s hop.
-
-  Args:
-    config_class: a WindowConfig subclass to instantiate.
-    prefix: prepended to the config names (e.g. 'mix_').
-    about: prepended to the descriptions (e.g. 'Mix of both channels; ').
-    **fields: extra fields of `config_class` (e.g. channel=None).
-
-  Returns:
-    [config '<prefix>hop_1s', config '<prefix>hop_4s'].
-  """
+def hop_configs():
+  """The two standard windowings: 'hop_1s' (default) and overlap-free 'hop_4s'."""
   return [
-      config_class(name=f'{prefix}hop_1s', hop_s=1.0, **fields,
-                   description=f'{about}4-s windows every 1 s (3 s overlap, as DDSP).'),
-      config_class(name=f'{prefix}hop_4s', hop_s=4.0, **fields,
-                   description=f'{about}4-s windows every 4 s (no overlap: each '
-                   'sample in exactly one example, for evaluation).'),
+      WindowConfig(name='hop_1s', hop_s=1.0,
+                   description='4-s windows every 1 s (3 s overlap, as DDSP).'),
+      WindowConfig(name='hop_4s', hop_s=4.0,
+                   description='4-s windows every 4 s (no overlap: each sample in '
+                   'exactly one example, for evaluation).'),
   ]
 
 
