@@ -49,9 +49,11 @@ def load_tfds(spec, data_dir=None, shuffle_files=False):
         f'with: tfds build {name} --imports tfds_builders'
         + (f' --config {config}' if config else '')
         + ('' if name == SYNTHETIC_PREFIX else ' --manual_dir=DIR'))
-  if split not in builder.info.splits:
+  try:  # `in` misses TFDS's derived splits such as 'all' and 'train[:10%]'
+    builder.info.splits[split]
+  except (KeyError, ValueError):
     raise UserError(f"dataset '{full_name}' has no split '{split}' "
-                    f'(it has: {", ".join(builder.info.splits)})')
+                    f'(it has: {", ".join(builder.info.splits)}, all)') from None
   return builder.as_dataset(split=split, shuffle_files=shuffle_files)
 
 
@@ -61,8 +63,14 @@ def _synthetic_split_seed(config_name, split):
   return b.split_seed(config_name, split)
 
 
+def _crop(tensor, start, length):
+  """tensor[start:start + length] along axis 0, keeping a static length."""
+  crop = tensor[start:start + length]
+  return tf.ensure_shape(crop, [length] + tensor.shape[1:])
+
+
 def _crop_controls(example, n_frames, offset):
-  return {k: example[k][offset:offset + n_frames]
+  return {k: _crop(example[k], offset, n_frames)
           for k in synthetic_notes.CONTROL_KEYS}
 
 
@@ -117,10 +125,10 @@ def _crop_real(example, n_samples, offset_samples):
   labels_per_sample = LABEL_FRAME_RATE / 16000.0
   label_offset = offset_samples * LABEL_FRAME_RATE // 16000
   n_labels = int(n_samples * labels_per_sample)
-  out = {'audio': example['audio'][offset_samples:offset_samples + n_samples]}
+  out = {'audio': _crop(example['audio'], offset_samples, n_samples)}
   for key in ('f0_hz', 'f0_confidence'):
     if key in example:
-      out[key] = example[key][label_offset:label_offset + n_labels]
+      out[key] = _crop(example[key], label_offset, n_labels)
   return out
 
 

@@ -99,13 +99,16 @@ class Checkpointer(keras.callbacks.Callback):
 
 
 class StopCondition(keras.callbacks.Callback):
-  """Stops at a total step count or after a wall-clock budget."""
+  """Stops at a total step count or after a wall-clock training budget.
 
-  def __init__(self, max_steps, max_minutes=None):
+  The budget counts minutes of earlier (interrupted) runs too.
+  """
+
+  def __init__(self, max_steps, max_minutes=None, minutes_done=0.0):
     super().__init__()
     self.max_steps = max_steps
     self.max_minutes = max_minutes
-    self._start = time.time()
+    self._start = time.time() - 60.0 * minutes_done
 
   def on_train_batch_end(self, batch, logs=None):
     step = int(self.model.optimizer.iterations.numpy())
@@ -125,12 +128,12 @@ class RunLog(keras.callbacks.Callback):
   def __init__(self, path):
     super().__init__()
     self.path = path
-    self._offset_minutes = 0.0
+    self.minutes_done = 0.0
     if os.path.exists(path):
       with open(path) as f:
         rows = list(csv.DictReader(f))
       if rows:
-        self._offset_minutes = float(rows[-1]['minutes'])
+        self.minutes_done = float(rows[-1]['minutes'])
     self._start = time.time()
 
   def on_epoch_end(self, epoch, logs=None):
@@ -140,7 +143,7 @@ class RunLog(keras.callbacks.Callback):
     step = int(optimizer.iterations.numpy())
     logs['learning_rate'] = float(optimizer.learning_rate.numpy())
     logs['step'] = step
-    logs['minutes'] = self._offset_minutes + (time.time() - self._start) / 60.0
+    logs['minutes'] = self.minutes_done + (time.time() - self._start) / 60.0
     row = {k: (f'{float(v):.6g}') for k, v in logs.items()}
     new = not os.path.exists(self.path)
     fields = list(row)
@@ -186,11 +189,12 @@ def train(config, save_dir, verbose=1, echo=print):
   steps_per_epoch = t.log_every_steps
   train_ds = data.train_dataset(config, start_step)
   eval_ds = data.eval_dataset(config) if t.eval_every_steps else None
+  run_log = RunLog(os.path.join(save_dir, 'history.csv'))
   callbacks = [
-      StopCondition(t.steps, t.max_minutes),
+      StopCondition(t.steps, t.max_minutes, run_log.minutes_done),
       Checkpointer(ckpt_dir, t.checkpoint_every_steps,
                    t.checkpoint_every_seconds),
-      RunLog(os.path.join(save_dir, 'history.csv')),
+      run_log,
       keras.callbacks.TensorBoard(os.path.join(save_dir, 'logs'),
                                   update_freq='epoch'),
   ]
