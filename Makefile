@@ -17,6 +17,7 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/pitchfit notes --config tiny --count 3 -o demo_output
+	$(BIN)/pitchfit train configs/demo.yaml --save-dir runs/demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
