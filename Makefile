@@ -16,6 +16,7 @@ $(STAMP): setup.cfg pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
+	$(BIN)/tfds build synthetic_notes --imports tfds_builders --config tiny --beam_pipeline_options="runner=FnApiRunner"
 	$(BIN)/pitchfit notes --config tiny --count 3 -o demo_output
 	$(BIN)/pitchfit train configs/demo.yaml --save-dir runs/demo
 
