@@ -13,6 +13,7 @@ Then says which stage bounds the build.
 
 import argparse
 import contextlib
+import io
 import logging
 import os
 import sys
@@ -107,8 +108,9 @@ def bench_build(n_train, beam_flags):
     builder = sn_builder.Builder(config=config, data_dir=data_dir)
     options = beam.options.pipeline_options.PipelineOptions(beam_flags)
     start = time.perf_counter()
-    builder.download_and_prepare(
-        download_config=tfds.download.DownloadConfig(beam_options=options))
+    with contextlib.redirect_stdout(io.StringIO()):  # TFDS's progress lines.
+      builder.download_and_prepare(
+          download_config=tfds.download.DownloadConfig(beam_options=options))
     return sum(config.split_sizes.values()), time.perf_counter() - start
 
 
@@ -140,8 +142,11 @@ def main():
   print(f'  all three  {1000 / serial_ms:8.0f} examples/s  {serial_ms:6.2f} ms'
         f'  (write: {rates["write"][0] * record_bytes / 2**20:.0f} MiB/s)')
   target = 500
-  verdict = 'meets' if max(rates['generate']) >= target else 'MISSES'
-  print(f'  The generator {verdict} the {target} examples/s one-core target.')
+  wall, cpu = rates['generate']
+  print(f'  Generator vs the {target} examples/s one-core target: '
+        f'{"meets" if wall >= target else "misses"} it in wall-clock time, '
+        f'{"meets" if cpu >= target else "MISSES"} it per CPU-second '
+        '(the cost of the work, whatever else runs).')
 
   builds = {'in-process (FnApiRunner)': ['--runner=FnApiRunner']}
   if not args.no_multiprocess:
