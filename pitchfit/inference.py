@@ -18,6 +18,8 @@ from pitchfit import config as config_lib
 from pitchfit.errors import UserError
 
 _CONFIG_KEY = '__config_yaml__'
+# Voicing calibration (pitchfit.voicing), stored with an exported model.
+_VOICING_KEY = '__voicing_yaml__'
 
 
 def _read_config_next_to(ckpt_path):
@@ -32,10 +34,14 @@ def _read_config_next_to(ckpt_path):
 class PitchModel:
   """A TranscribingAutoencoder with its config, ready to run on audio windows."""
 
-  def __init__(self, model, config, source=''):
+  def __init__(self, model, config, source='', voicing=None):
     self.model = model
     self.config = config
     self.source = source
+    # {'weights': [..], 'bias': b} from pitchfit.voicing, or None if the
+    # model was never calibrated (pitchfit.predict calibrates it then).
+    self.voicing = voicing
+    self._functions = {}
 
   @property
   def sample_rate(self):
@@ -56,6 +62,7 @@ class PitchModel:
     from pitchfit import training  # pylint: disable=g-import-not-at-top
     if not os.path.exists(path):
       raise UserError(f'{path}: no such model file or directory')
+    voicing = None
     if os.path.isdir(path):
       ckpt = checkpoints.latest(path)
       if ckpt is None:
@@ -69,6 +76,8 @@ class PitchModel:
         with np.load(path) as arrays:
           has_config = _CONFIG_KEY in arrays.files
           text = str(arrays[_CONFIG_KEY]) if has_config else None
+          voicing = (yaml.safe_load(str(arrays[_VOICING_KEY]))
+                     if _VOICING_KEY in arrays.files else None)
       except (OSError, ValueError, EOFError) as e:
         raise UserError(f'{path}: not a pitchfit model ({e})') from None
       ckpt = path
@@ -78,7 +87,7 @@ class PitchModel:
         config = _read_config_next_to(path)
     model = training.build_model(config)
     checkpoints.restore(model, ckpt, restore_optimizer=False)
-    return cls(model, config, source=ckpt)
+    return cls(model, config, source=ckpt, voicing=voicing)
 
   def export(self, path, dtype=np.float16):
     """Writes one .npz with the config and the model weights (no optimizer).
@@ -90,6 +99,8 @@ class PitchModel:
     stream = io.StringIO()
     yaml.safe_dump(config_lib.to_dict(self.config), stream, sort_keys=False)
     arrays[_CONFIG_KEY] = np.array(stream.getvalue())
+    if self.voicing is not None:
+      arrays[_VOICING_KEY] = np.array(yaml.safe_dump(self.voicing))
     tmp = path + '.tmp.npz'
     np.savez_compressed(tmp, **arrays)
     os.replace(tmp, path)
@@ -107,5 +118,19 @@ class PitchModel:
       TranscribingAutoencoder.call); frame k describes time k * hop / sr
       from the window's start.
     """
-    outputs = self.model(np.asarray(audio, np.float32), synthesize=synthesize)
+    outputs = self._function(bool(synthesize))(np.asarray(audio, np.float32))
     return {k: v.numpy() for k, v in outputs.items()}
+
+  def _function(self, synthesize):
+    """The model as a tf.function: about 100x faster than eager calls.
+
+    One trace per value of `synthesize`; the batch dimension is left open so
+    a shorter last batch does not trace again.
+    """
+    if synthesize not in self._functions:
+      import tensorflow as tf  # pylint: disable=g-import-not-at-top
+      spec = tf.TensorSpec([None, self.n_samples], tf.float32)
+      self._functions[synthesize] = tf.function(
+          lambda audio: self.model(audio, synthesize=synthesize),
+          input_signature=[spec])
+    return self._functions[synthesize]
