@@ -1,0 +1,218 @@
+"""pitchfit.predict: the output grid, seamless stitching, streaming, memory."""
+
+import math
+import os
+import subprocess
+import sys
+import tracemalloc
+
+import numpy as np
+import pytest
+import soundfile
+
+import pitchfit
+from pitchfit import audio_io
+from pitchfit import predict as predict_lib
+from pitchfit import voicing
+from pitchfit.errors import UserError
+from tests.conftest import REPO
+from tests.predict_fixtures import StubModel, tiny_model, tiny_save_dir, tone, write_tone  # pylint: disable=unused-import
+
+
+def track(model, audio, step_ms=10.0, block=None, batch_size=8):
+  """Runs a StreamingTracker, pushing `block` samples at a time."""
+  tracker = predict_lib.StreamingTracker(model, step_ms, batch_size)
+  chunks = []
+  block = block or max(1, audio.size)
+  for start in range(0, audio.size, block):
+    chunks += tracker.push(audio[start:start + block])
+  chunks += tracker.finish()
+  return predict_lib._concatenate(chunks)  # pylint: disable=protected-access
+
+
+@pytest.mark.parametrize('n_samples,step_ms', [
+    (1, 10.0), (16, 10.0), (160, 10.0), (161, 10.0), (16000, 10.0),
+    (52800, 5.8), (40000, 32.0), (9000, 1.0)])
+def test_one_row_per_step_before_the_end(n_samples, step_ms):
+  model = StubModel(n_frames=8)
+  times, frequency, confidence = track(model, np.zeros(n_samples, np.float32),
+                                       step_ms)
+  expected_rows = math.ceil(n_samples / (step_ms * 16.0) - 1e-9)
+  assert times.size == frequency.size == confidence.size == expected_rows
+  np.testing.assert_allclose(times, np.arange(expected_rows) * step_ms / 1000.0)
+  assert times[-1] < n_samples / 16000.0
+
+
+@pytest.mark.parametrize('n_frames', [8, 9, 125])
+def test_stitched_track_follows_the_signal_at_the_right_times(n_frames):
+  """With a stub whose f0 is exp(signal), a ramp comes back exactly."""
+  model = StubModel(n_frames=n_frames)
+  n = 16000 * 7 + 123
+  ramp = np.linspace(3.0, 6.0, n).astype(np.float32)  # log-f0 at each sample
+  times, frequency, _ = track(model, ramp, step_ms=10.0, block=5000)
+  last_real_frame_s = ((n - 1) // 512) * 512 / 16000.0
+  inside = times <= last_real_frame_s
+  expected = np.interp(times[inside] * 16000.0, np.arange(n), ramp)
+  np.testing.assert_allclose(np.log(frequency[inside]), expected, atol=1e-3)
+
+
+def test_cross_fading_leaves_no_seams_at_window_boundaries():
+  """Each window's edge drift is blended away, not switched."""
+  edge_bias = 0.5  # log-f0 drift of -0.5 .. +0.5 across each window
+  model = StubModel(n_frames=16, edge_bias=edge_bias)
+  constant = np.full(16000 * 6, 5.0, np.float32)
+  # One row per model frame (32 ms), so a jump between frames shows whole.
+  _, frequency, _ = track(model, constant, step_ms=32.0)
+  log_f0 = np.log(frequency[:-2])  # the very end meets the zero padding
+  # Switching windows anywhere would jump by about edge_bias (0.47 at the
+  # quarter points); blending keeps the track flat and close to the truth.
+  assert np.abs(np.diff(log_f0)).max() < 0.1 * edge_bias
+  assert np.abs(log_f0 - 5.0).max() < 0.1 * edge_bias
+
+
+def test_streaming_in_blocks_equals_one_call():
+  model = StubModel(n_frames=8)
+  rng = np.random.default_rng(0)
+  audio = rng.uniform(3.0, 6.0, 16000 * 3 + 77).astype(np.float32)
+  whole = track(model, audio)
+  for block in (1000, 4096, 7777):
+    parts = track(model, audio, block=block, batch_size=3)
+    for a, b in zip(whole, parts):
+      np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+def test_two_hour_stream_uses_bounded_memory():
+  """A 2-hour stream, generated lazily, never holds more than a few blocks."""
+  model = StubModel(n_frames=125)  # the paper's 4-s windows
+  block = 16000 * 20
+  n_blocks = 2 * 3600 // 20
+  tracker = predict_lib.StreamingTracker(model, step_ms=10.0, batch_size=8)
+  ramp = np.linspace(4.0, 5.0, block, dtype=np.float32)
+  n_rows = 0
+  last_time = -1.0
+  tracemalloc.start()
+  try:
+    for _ in range(n_blocks):
+      for times, _, _ in tracker.push(ramp):
+        assert times[0] > last_time  # rows in order, none repeated
+        last_time = times[-1]
+        n_rows += times.size
+    for times, _, _ in tracker.finish():
+      n_rows += times.size
+    _, peak = tracemalloc.get_traced_memory()
+  finally:
+    tracemalloc.stop()
+  assert n_rows == 2 * 3600 * 100
+  # One 20-s block is 1.3 MB; the whole stream would be 460 MB.
+  assert peak < 20e6, f'peak traced memory {peak / 1e6:.1f} MB'
+
+
+# -------------------------------------------------------------- files
+def test_read_blocks_streams_what_load_audio_reads(tmp_path):
+  path = write_tone(tmp_path / 'stereo.wav', 220.0, 3.3, 44100, channels=2)
+  whole = audio_io.load_audio(path)
+  blocks = list(predict_lib.read_blocks(path, block_seconds=0.7))
+  assert len(blocks) > 3
+  streamed = np.concatenate(blocks)
+  assert abs(streamed.size - whole.size) <= 1
+  n = min(streamed.size, whole.size)
+  np.testing.assert_allclose(streamed[:n], whole[:n], atol=2e-3)
+
+
+def test_read_blocks_rejects_non_finite_samples(tmp_path):
+  audio = tone(220.0, 1.0, 16000)
+  audio[9000] = np.nan
+  path = tmp_path / 'nan.wav'
+  soundfile.write(path, audio, 16000, subtype='FLOAT')
+  with pytest.raises(UserError, match=r'nan.wav: contains NaN.*0\.56'):
+    list(predict_lib.read_blocks(path))
+
+
+def test_predict_file_leaves_no_partial_output(tmp_path):
+  model = StubModel()
+  audio = tone(220.0, 30.0, 16000)
+  audio[16000 * 25] = np.inf  # found only after many rows were written
+  path = tmp_path / 'late_inf.wav'
+  soundfile.write(path, audio, 16000, subtype='FLOAT')
+  out = tmp_path / 'out' / 'late_inf.f0.csv'
+  with pytest.raises(UserError, match='late_inf.wav'):
+    predict_lib.predict_file(path, out, model)
+  assert not out.exists()
+  assert os.listdir(tmp_path / 'out') == []
+
+
+def test_csv_rows_round_trip(tmp_path):
+  model = StubModel()
+  path = write_tone(tmp_path / 'a.flac', 220.0, 1.5, 22050)
+  out = tmp_path / 'a.f0.csv'
+  seconds, n_rows = predict_lib.predict_file(path, out, model)
+  assert seconds == pytest.approx(1.5, abs=1e-3)
+  assert out.read_text().splitlines()[0] == 'time,frequency,confidence'
+  times, frequency, confidence = predict_lib.read_rows_csv(out)
+  assert times.size == n_rows == 150
+  assert np.all((confidence >= 0) & (confidence <= 1))
+  assert np.all(frequency > 0)
+
+
+def test_output_paths_keep_subfolders_of_a_searched_folder(tmp_path):
+  root = tmp_path / 'in'
+  assert predict_lib.output_path(root / 'x' / 'a.wav', root, tmp_path / 'o',
+                                 '.f0.csv') == tmp_path / 'o' / 'x' / 'a.f0.csv'
+  assert predict_lib.output_path(root / 'a.wav', None, None,
+                                 '.f0.csv') == root / 'a.f0.csv'
+
+
+# --------------------------------------------------- the real (tiny) model
+def test_predict_one_call_with_a_real_model(tiny_model):
+  audio = tone(220.0, 2.0, 44100, channels=2)
+  times, frequency, confidence = pitchfit.predict(audio, 44100, model=tiny_model)
+  assert times.size == 200
+  m = tiny_model.config.model
+  assert np.all((frequency >= m.f0_hz_min * 0.99)
+                & (frequency <= m.f0_hz_max * 1.01))
+  assert np.all((confidence >= 0.0) & (confidence <= 1.0))
+  # Same answer from a path (loaded and cached) and from the loaded model.
+  again = pitchfit.predict(audio, 44100, model=tiny_model.source)
+  np.testing.assert_allclose(again[1], frequency, rtol=1e-5)
+
+
+def test_silence_is_unvoiced(tiny_model):
+  _, _, confidence = pitchfit.predict(np.zeros(16000 * 2), 16000,
+                                      model=tiny_model)
+  assert np.all(confidence < voicing.THRESHOLD)
+  assert confidence.max() == 0.0  # below the input-level gate
+
+
+def test_non_finite_audio_is_rejected(tiny_model):
+  audio = np.zeros(1000)
+  audio[10] = np.inf
+  with pytest.raises(UserError, match='NaN or infinite'):
+    pitchfit.predict(audio, 16000, model=tiny_model)
+
+
+def test_no_default_model_says_how_to_pass_one(monkeypatch, tmp_path):
+  monkeypatch.setattr(predict_lib, 'DEFAULT_MODEL_PATH',
+                      str(tmp_path / 'missing.npz'))
+  with pytest.raises(UserError, match='no default model.*--model PATH'):
+    pitchfit.predict(np.zeros(100), 16000)
+
+
+def test_export_keeps_calibration_and_predictions(tiny_model, tmp_path):
+  path = str(tmp_path / 'tiny.npz')
+  tiny_model.export(path)
+  loaded = predict_lib.load_model(path)
+  assert loaded.voicing == tiny_model.voicing
+  audio = tone(330.0, 1.0, 16000)
+  a = pitchfit.predict(audio, 16000, model=tiny_model)
+  b = pitchfit.predict(audio, 16000, model=loaded)
+  np.testing.assert_allclose(np.log(a[1]), np.log(b[1]), atol=0.02)
+  np.testing.assert_allclose(a[2], b[2], atol=0.02)
+
+
+def test_import_pitchfit_does_not_load_tensorflow():
+  code = ('import sys, pitchfit; f = pitchfit.predict; '
+          'print(callable(f), "tensorflow" in sys.modules)')
+  out = subprocess.run([sys.executable, '-c', code], capture_output=True,
+                       text=True, env=dict(os.environ, PYTHONPATH=REPO),
+                       check=True)
+  assert out.stdout.split() == ['True', 'False']
