@@ -119,43 +119,41 @@ class StopCondition(keras.callbacks.Callback):
 
 
 class RunLog(keras.callbacks.Callback):
-  """Adds step, minutes and learning rate to the logs and appends history.csv.
+  """Adds step, minutes and learning rate to the logs and keeps history.csv.
 
   Runs before TensorBoard so those values are plotted too. Minutes accumulate
-  across resumed runs (read back from history.csv).
+  across resumed runs (read back from history.csv). Validation columns appear
+  only on evaluation epochs, so the file is rewritten (atomically) whenever
+  the set of columns grows.
   """
 
   def __init__(self, path):
     super().__init__()
     self.path = path
-    self.minutes_done = 0.0
+    self.rows = []
     if os.path.exists(path):
       with open(path) as f:
-        rows = list(csv.DictReader(f))
-      if rows:
-        self.minutes_done = float(rows[-1]['minutes'])
+        self.rows = list(csv.DictReader(f))
+    self.minutes_done = float(self.rows[-1]['minutes']) if self.rows else 0.0
     self._start = time.time()
 
   def on_epoch_end(self, epoch, logs=None):
     if logs is None:
       return
     optimizer = self.model.optimizer
-    step = int(optimizer.iterations.numpy())
     logs['learning_rate'] = float(optimizer.learning_rate.numpy())
-    logs['step'] = step
+    logs['step'] = int(optimizer.iterations.numpy())
     logs['minutes'] = self.minutes_done + (time.time() - self._start) / 60.0
-    row = {k: (f'{float(v):.6g}') for k, v in logs.items()}
-    new = not os.path.exists(self.path)
-    fields = list(row)
-    if not new:
-      with open(self.path) as f:
-        fields = next(csv.reader(f), fields)
+    self.rows.append({k: f'{float(v):.6g}' for k, v in logs.items()})
+    fields = ['step', 'minutes']
+    for row in self.rows:
       fields += [k for k in row if k not in fields]
-    with open(self.path, 'a', newline='') as f:
-      writer = csv.DictWriter(f, fieldnames=fields, extrasaction='ignore')
-      if new:
-        writer.writeheader()
-      writer.writerow(row)
+    tmp = self.path + '.tmp'
+    with open(tmp, 'w', newline='') as f:
+      writer = csv.DictWriter(f, fieldnames=fields)
+      writer.writeheader()
+      writer.writerows(self.rows)
+    os.replace(tmp, self.path)
 
 
 # ------------------------------------------------------------------ the job
