@@ -71,22 +71,21 @@ def compute_loudness(audio, sample_rate=core.SAMPLE_RATE, frame_rate=250,
                      n_fft=512, range_db=80.0, ref_db=20.7):
   """A-weighted loudness in dB, per frame.
 
-  Power spectrum in dB, perceptually weighted with the A-curve, averaged over
-  frequency, relative to ref_db (about the loudness of a full-scale sine) and
-  floored at -range_db.
+  Magnitude spectrum in dB, perceptually weighted with the A-curve, made
+  relative to ref_db, floored at -range_db per bin (so silent bins count as
+  -range_db, not -inf-like), then averaged over frequency.
 
   Args:
     audio: [batch, n_samples].
     frame_rate: frames per second; sample_rate must be a multiple of it.
 
   Returns:
-    [batch, n_samples // hop] loudness in dB (<= ~0).
+    [batch, ceil(n_samples / hop)] loudness in dB, >= -range_db.
   """
   hop = sample_rate // frame_rate
   mag = tf.abs(tf.signal.stft(tf.convert_to_tensor(audio, tf.float32),
                               frame_length=n_fft, frame_step=hop,
                               fft_length=n_fft, pad_end=True))
   power_db = 20.0 * core.safe_log(mag) / np.log(10.0)
-  weighted = power_db + _a_weighting_db(sample_rate, n_fft)
-  loudness = tf.reduce_mean(weighted - ref_db, axis=-1)
-  return tf.maximum(loudness, -range_db)
+  weighted = power_db + _a_weighting_db(sample_rate, n_fft) - ref_db
+  return tf.reduce_mean(tf.maximum(weighted, -range_db), axis=-1)

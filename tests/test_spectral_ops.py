@@ -54,7 +54,10 @@ def test_loudness_tracks_level_in_db():
   assert loudness.shape == (1, SR // 64)                   # 250 frames/s
   quieter = spectral_ops.compute_loudness(noise * 0.1).numpy()
   middle = slice(5, -5)
-  np.testing.assert_allclose((loudness - quieter)[:, middle], 20.0, atol=0.01)
+  # 20 dB per decade of level, a little less because the A-weighted bottom
+  # bins sit on the per-bin -80 dB floor at both levels.
+  np.testing.assert_allclose((loudness - quieter)[:, middle], 20.0, atol=0.2)
+  assert np.all((loudness - quieter)[:, middle] < 20.0)
   assert np.all(loudness <= 0.0)
   silence = spectral_ops.compute_loudness(np.zeros_like(noise)).numpy()
   np.testing.assert_array_equal(silence, -80.0)
