@@ -25,3 +25,9 @@ test: $(STAMP)
 
 clean:
 	rm -rf demo_output runs
+
+# Real-sounding, unlabelled audio for finetuning (needs Debian's fluidsynth and
+# fluid-soundfont-gm): 30 minutes of melodies in data/finetune_audio/.
+.PHONY: finetune-audio
+finetune-audio: $(STAMP)
+	$(BIN)/python tools/render_melodies.py --out data/finetune_audio
