@@ -38,6 +38,10 @@ class ModelConfig:
   stack_strides: list = dataclasses.field(default_factory=lambda: [1, 2, 2, 2])
   n_sinusoids: int = 100
   sinusoid_bins: int = 64         # softmax depth of each sinusoid frequency
+  # 0: the frequency head is one dense layer (the paper). r > 0: it is
+  # factorised through r units (how exported models shrink the largest layer;
+  # see PitchModel.export).
+  frequency_head_rank: int = 0
   sinusoid_hz_min: float = 20.0
   sinusoid_hz_max: float = 8000.0
   n_noise_bands: int = 65

@@ -29,6 +29,10 @@ class SinusoidalEncoder(layers.Layer):
     self.resnet = nn.ResNet(config.stem_channels, config.stack_channels,
                             config.stack_blocks, config.stack_strides,
                             name='resnet')
+    self.frequency_head_factor = (
+        layers.Dense(config.frequency_head_rank, use_bias=False,
+                     name='frequency_head_factor')
+        if config.frequency_head_rank else None)
     self.frequency_head = layers.Dense(
         config.n_sinusoids * config.sinusoid_bins, name='frequency_head')
     self.amplitude_head = layers.Dense(config.n_sinusoids, name='amplitude_head')
@@ -41,10 +45,12 @@ class SinusoidalEncoder(layers.Layer):
     x = self.resnet(logmel[..., tf.newaxis])
     shape = tf.shape(x)
     x = tf.reshape(x, [shape[0], shape[1], x.shape[2] * x.shape[3]])
+    frequency_features = (self.frequency_head_factor(x)
+                          if self.frequency_head_factor is not None else x)
     return {
         'sin_freqs': core.frequencies_softmax(
-            self.frequency_head(x), c.sinusoid_bins, c.sinusoid_hz_min,
-            c.sinusoid_hz_max),
+            self.frequency_head(frequency_features), c.sinusoid_bins,
+            c.sinusoid_hz_min, c.sinusoid_hz_max),
         'sin_amps': core.exp_sigmoid(self.amplitude_head(x)),
         'noise_magnitudes': core.exp_sigmoid(self.noise_head(x)),
     }
