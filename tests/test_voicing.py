@@ -1,0 +1,90 @@
+"""Voicing confidence: features, input-level gate, calibration and its cache."""
+
+import os
+
+import numpy as np
+import pytest
+import yaml
+
+from pitchfit import voicing
+from tests.predict_fixtures import tiny_model, tiny_save_dir  # pylint: disable=unused-import
+
+
+def test_input_level_of_a_full_scale_sine_is_minus_3_db():
+  n = 8192
+  sine = np.sin(2 * np.pi * 250.0 * np.arange(n) / 16000.0)[np.newaxis]
+  level = voicing.input_level_db(sine, 512, 16)
+  # Frames whose 2048-sample span lies inside the window see the whole sine.
+  np.testing.assert_allclose(level[0, 2:-2], 20 * np.log10(np.sqrt(0.5)),
+                             atol=0.05)
+  assert level[0, 0] < level[0, 4] - 2.0  # half of frame 0's span is padding
+  silent = voicing.input_level_db(np.zeros((1, n)), 512, 16)
+  assert np.all(silent <= -139.0)
+
+
+def test_level_gate_fades_silence_to_zero():
+  calibration = {'weights': [0.0, 0.0, 0.0], 'bias': 3.0}
+  features = np.zeros((4, 3))
+  level = np.array([-120.0, voicing.SILENCE_DB - 5.0, voicing.SILENCE_DB, -20.0])
+  conf = voicing.confidence(features, calibration, level)
+  full = 1 / (1 + np.exp(-3.0))
+  np.testing.assert_allclose(conf, [0.0, 0.5 * full, full, full], rtol=1e-5)
+
+
+def test_f0_peak_is_log_of_the_largest_probability():
+  logits = np.array([[[0.0, 0.0, 0.0, 0.0], [20.0, 0.0, 0.0, 0.0]]])
+  outputs = {'harm_amps': np.ones((1, 2, 3)), 'f0_logits': logits,
+             'noise_magnitudes': np.ones((1, 2, 5))}
+  features = voicing.frame_features(outputs)
+  np.testing.assert_allclose(features[0, :, 2], [np.log(0.25), 0.0], atol=1e-6)
+  np.testing.assert_allclose(features[0, :, 0], 10 * np.log10(1.5), atol=1e-5)
+
+
+def test_fit_separates_classes_and_orders_confidence():
+  rng = np.random.default_rng(1)
+  n = 2000
+  voiced = rng.uniform(size=n) < 0.9  # imbalanced, as synthetic notes are
+  amp_db = np.where(voiced, rng.normal(-20, 6, n), rng.normal(-70, 6, n))
+  features = np.stack([amp_db, rng.normal(0, 5, n), rng.normal(-1, 0.3, n)], -1)
+  calibration = voicing.fit(features, voiced)
+  assert calibration['balanced_accuracy'] > 0.97
+  assert calibration['weights'][0] > 0
+  # Balanced classes: the threshold sits between the two clusters.
+  midway = voicing.confidence(np.array([[-45.0, 0.0, -1.0]]), calibration)[0]
+  assert 0.1 < midway < 0.9
+  with pytest.raises(ValueError):
+    voicing.fit(features, np.ones(n, bool))
+
+
+def test_calibration_is_cached_per_checkpoint(tiny_model, tiny_save_dir,
+                                              monkeypatch):
+  cache = os.path.join(tiny_save_dir, voicing.CACHE_NAME)
+  with open(cache) as f:
+    cached = yaml.safe_load(f)
+  assert cached['checkpoint'] == os.path.basename(tiny_model.source)
+  assert len(cached['weights']) == 3
+  calls = []
+  monkeypatch.setattr(voicing, 'calibrate',
+                      lambda model: calls.append(1) or dict(cached, bias=9.0))
+  saved = tiny_model.voicing
+  try:
+    tiny_model.voicing = None
+    voicing.ensure_calibrated(tiny_model)  # read from the cache
+    assert calls == [] and tiny_model.voicing['bias'] == cached['bias']
+    stale = dict(cached, checkpoint='ckpt-1.npz')
+    with open(cache, 'w') as f:
+      yaml.safe_dump(stale, f)
+    tiny_model.voicing = None
+    voicing.ensure_calibrated(tiny_model)  # another checkpoint: refitted
+    assert calls == [1] and tiny_model.voicing['bias'] == 9.0
+  finally:
+    tiny_model.voicing = saved
+    with open(cache, 'w') as f:
+      yaml.safe_dump(cached, f)
+
+
+def test_synthetic_frames_label_silent_notes_unvoiced(tiny_model):
+  features, voiced = voicing.synthetic_frames(tiny_model, n_examples=8)
+  assert features.shape == (8 * tiny_model.config.model.n_frames, 3)
+  assert np.all(np.isfinite(features))
+  assert voiced.dtype == bool and voiced.any()
