@@ -5,6 +5,7 @@ Errors the user can fix are printed as one line and exit with status 2.
 """
 
 import functools
+import os
 import sys
 
 import click
@@ -75,6 +76,260 @@ def train(config_path, overrides, save_dir, quiet):
     click.echo(f'\nInterrupted; run the same command again to resume from '
                f'the last checkpoint in {save_dir}.', err=True)
     sys.exit(130)
+
+
+_MODEL_HELP = ('A `pitchfit train` save dir (its newest checkpoint) or a model '
+               'file written by `pitchfit export` [default: the shipped model].')
+
+
+@main.command()
+@click.argument('paths', nargs=-1, required=True, metavar='PATH...')
+@click.option('-o', '--output-dir', type=click.Path(file_okay=False),
+              help='Where results go [default: beside each audio file].')
+@click.option('--model', 'model_path', metavar='PATH', help=_MODEL_HELP)
+@click.option('--step-ms', default=10.0, show_default=True,
+              type=click.FloatRange(min=0.1), help='Output hop, milliseconds.')
+@click.option('--plot', is_flag=True,
+              help='Also write <stem>.f0.png: the f0 track over a spectrogram.')
+@click.option('--format', 'fmt', type=click.Choice(['csv', 'npz']),
+              default='csv', show_default=True,
+              help='csv: time,frequency,confidence rows; npz: the same arrays.')
+@_user_errors
+def predict(paths, output_dir, model_path, step_ms, plot, fmt):
+  """Pitch of audio files: writes <stem>.f0.csv (time,frequency,confidence).
+
+  PATH may be audio files (wav, flac, ogg, mp3, aiff; any rate and channel
+  count) or folders, searched recursively. Rows are every --step-ms at frame
+  centres; frequency in Hz; confidence 0..1, voiced where >= 0.5. A file that
+  fails is reported on one line and the others are still processed; the exit
+  status is 1 if any failed.
+  """
+  import time
+  from pitchfit import predict as predict_lib
+  jobs, failed = _audio_jobs(paths, output_dir, '.f0.' + fmt)
+  if not jobs:
+    _summary(0, failed, 0.0, 0.0)
+    sys.exit(1 if failed else 0)
+  pitch_model = predict_lib.load_model(model_path)
+  from tqdm import tqdm
+  done, seconds, start = 0, 0.0, time.perf_counter()
+  with tqdm(jobs, unit='file', disable=None, file=sys.stderr) as bar:
+    for audio_path, out_path in bar:
+      bar.set_postfix_str(audio_path.name)
+      plot_path = (os.path.splitext(out_path)[0] + '.png') if plot else None
+      try:
+        file_seconds, _ = predict_lib.predict_file(
+            audio_path, out_path, pitch_model, step_ms, fmt, plot_path)
+      except UserError as e:
+        failed += 1
+        bar.write(f'pitchfit: error: {e}', file=sys.stderr)
+        continue
+      except Exception as e:  # pylint: disable=broad-except
+        failed += 1  # one odd file must not stop a batch of thousands
+        bar.write(f'pitchfit: error: {audio_path}: {type(e).__name__}: '
+                  f'{str(e).splitlines()[0] if str(e) else ""}', file=sys.stderr)
+        continue
+      done += 1
+      seconds += file_seconds
+  _summary(done, failed, seconds, time.perf_counter() - start)
+  sys.exit(1 if failed else 0)
+
+
+def _audio_jobs(paths, output_dir, suffix):
+  """[(audio file, output path)] for PATH arguments, and how many failed.
+
+  A missing path or a folder without audio is reported (one line) and
+  counted as failed; the other paths still run.
+  """
+  from pitchfit import audio_io
+  from pitchfit import predict as predict_lib
+  jobs, failed, claimed = [], 0, {}
+  for path in paths:
+    try:
+      found = audio_io.find_audio_files([path])
+    except UserError as e:
+      click.echo(f'pitchfit: error: {e}', err=True)
+      failed += 1
+      continue
+    if not found:
+      click.echo(f'pitchfit: error: {path}: no audio files in this folder '
+                 f'({", ".join(audio_io.AUDIO_EXTENSIONS)})', err=True)
+      failed += 1
+      continue
+    root = path if os.path.isdir(path) else None
+    for audio_path in found:
+      out_path = str(predict_lib.output_path(audio_path, root, output_dir, suffix))
+      if out_path in claimed:
+        if claimed[out_path] != audio_path:
+          click.echo(f'pitchfit: error: {audio_path}: its output {out_path} '
+                     f'is already written for {claimed[out_path]}', err=True)
+          failed += 1
+        continue
+      claimed[out_path] = audio_path
+      jobs.append((audio_path, out_path))
+  return jobs, failed
+
+
+def _summary(done, failed, audio_seconds, compute_seconds):
+  rtf = compute_seconds / audio_seconds if audio_seconds else 0.0
+  click.echo(f'{done} file(s) done, {failed} failed; {audio_seconds:.1f} s of '
+             f'audio in {compute_seconds:.1f} s (real-time factor {rtf:.3f}).')
+
+
+@main.command()
+@click.argument('save_dir', metavar='SAVE_DIR')
+@click.argument('out_path', metavar='OUT.npz', type=click.Path(dir_okay=False))
+@_user_errors
+def export(save_dir, out_path):
+  """Write a trained model as one file (config, float16 weights, voicing
+  calibration) that --model and pitchfit.predict(model=...) accept."""
+  from pitchfit import predict as predict_lib
+  pitch_model = predict_lib.load_model(save_dir)
+  pitch_model.export(out_path)
+  click.echo(f'Exported {pitch_model.source} -> {out_path}')
+
+
+@main.command()
+@click.option('--model', 'model_path', metavar='PATH', help=_MODEL_HELP)
+@click.option('--audio-dir', type=click.Path(),
+              help='Folder of audio files each with a <stem>.f0.csv '
+                   '(time_s,f0_hz; 0 = unvoiced) beside it.')
+@click.option('--dataset', metavar='NAME[/CONFIG]:SPLIT',
+              help='A TFDS split, e.g. mdb_stem_synth:test or '
+                   'synthetic_notes/tiny:test.')
+@click.option('--data-dir', type=click.Path(file_okay=False),
+              help='TFDS data_dir of --dataset.')
+@click.option('--max-examples', type=click.IntRange(min=1),
+              help='Evaluate at most this many dataset examples '
+                   '[default: all; 256 for synthetic notes].')
+@click.option('--baseline', type=click.Choice(['pyin']),
+              help="Also run librosa's pYIN on the same audio.")
+@click.option('--json', 'json_path', type=click.Path(dir_okay=False),
+              help='Write all scores (per item, pooled, mean) as JSON here.')
+@click.option('--log-dir', type=click.Path(file_okay=False),
+              help='Write the scores as TensorBoard scalars here.')
+@click.option('--per-item/--summary', default=None,
+              help='Table rows per file/example [default: per file for '
+                   '--audio-dir, summary for --dataset].')
+@_user_errors
+def evaluate(model_path, audio_dir, dataset, data_dir, max_examples, baseline,
+             json_path, log_dir, per_item):
+  """Pitch accuracy against f0 labels (mir_eval, 50 cents).
+
+  RPA/RCA count the reference's voiced frames whatever the model's voicing
+  (the papers' protocol); voicing recall, false alarm and overall accuracy use
+  the model's confidence threshold (0.5). Scores per file, pooled over all
+  frames and averaged over files.
+  """
+  if bool(audio_dir) == bool(dataset):
+    raise UserError('give either --audio-dir DIR or --dataset NAME:SPLIT')
+  import json
+  from pitchfit import evaluation
+  from pitchfit import predict as predict_lib
+  from tqdm import tqdm
+  if audio_dir:
+    evaluation.labelled_files(audio_dir)  # fail fast, before loading TF
+  pitch_model = predict_lib.load_model(model_path)
+  estimators = [evaluation.ModelEstimator(pitch_model)]
+  if baseline == 'pyin':
+    estimators.append(evaluation.PyinEstimator(pitch_model.sample_rate,
+                                               pitch_model.hop_size))
+
+  def progress(items):
+    return tqdm(items, unit='file' if audio_dir else 'example', disable=None,
+                file=sys.stderr)
+
+  def on_error(message):
+    click.echo(f'pitchfit: error: {message}', err=True)
+
+  if audio_dir:
+    report = evaluation.evaluate_folder(audio_dir, estimators, progress,
+                                        on_error)
+  else:
+    report = evaluation.evaluate_dataset(dataset, estimators, pitch_model,
+                                         data_dir, max_examples, progress)
+  click.echo(f'{report.source}: {report.protocol}; model {pitch_model.source}')
+  for line in report.skipped:
+    click.echo(f'skipped {line}')
+  click.echo(evaluation.format_table(
+      report, per_item=bool(audio_dir) if per_item is None else per_item))
+  if json_path:
+    tmp = json_path + '.tmp'
+    with open(tmp, 'w') as f:
+      json.dump(dict(report.to_json(), model=pitch_model.source), f, indent=1)
+    os.replace(tmp, json_path)
+  if log_dir:
+    from pitchfit import checkpoints
+    evaluation.write_tensorboard(report, log_dir,
+                                 checkpoints.step_of(pitch_model.source))
+  sys.exit(1 if report.failures else 0)
+
+
+@main.command()
+@click.option('--model', 'model_path', metavar='PATH', help=_MODEL_HELP)
+@click.option('--dataset', metavar='NAME[/CONFIG]:SPLIT',
+              help='Examples of a TFDS split (synthetic_notes/tiny:test, ...).')
+@click.option('--audio', 'audio_paths', multiple=True, metavar='PATH',
+              help='Audio files or folders (repeatable).')
+@click.option('--count', default=4, show_default=True,
+              type=click.IntRange(min=1), help='Dataset examples to write.')
+@click.option('--max-seconds', default=8.0, show_default=True,
+              type=click.FloatRange(min=0.01),
+              help='Use at most this much of each audio file.')
+@click.option('--data-dir', type=click.Path(file_okay=False),
+              help='TFDS data_dir of --dataset.')
+@click.option('-o', '--output-dir', required=True,
+              type=click.Path(file_okay=False))
+@click.option('--log-dir', type=click.Path(file_okay=False),
+              help='Also write the audio and pictures to TensorBoard here.')
+@_user_errors
+def sample(model_path, dataset, audio_paths, count, max_seconds, data_dir,
+           output_dir, log_dir):
+  """Write input, harmonic and sinusoidal resynthesis (WAV) and a summary
+  PNG (spectrograms, f0 vs label, harmonic distribution) per example."""
+  if bool(dataset) == bool(audio_paths):
+    raise UserError('give either --dataset NAME:SPLIT or --audio PATH')
+  from pitchfit import sampling
+  failed = 0
+  jobs = []
+  if audio_paths:
+    jobs, failed = _audio_jobs(audio_paths, None, '')
+    if not jobs:
+      sys.exit(1)
+  from pitchfit import predict as predict_lib
+  pitch_model = predict_lib.load_model(model_path)
+  writer = None
+  if log_dir:
+    from pitchfit import checkpoints
+    writer = sampling.TensorBoardWriter(log_dir,
+                                        checkpoints.step_of(pitch_model.source))
+  if dataset:
+    samples = sampling.dataset_samples(pitch_model, dataset, count, data_dir)
+  else:
+    names = sampling.unique_names([p for p, _ in jobs])
+    samples = _file_samples(sampling, pitch_model, jobs, names, max_seconds)
+  written = 0
+  for item in samples:
+    if isinstance(item, str):  # a file that failed
+      click.echo(f'pitchfit: error: {item}', err=True)
+      failed += 1
+      continue
+    paths, png = sampling.write_sample(item, output_dir)
+    if writer:
+      writer.write(item, png)
+    written += 1
+    click.echo(f'{item.name}: {", ".join(os.path.basename(p) for p in paths)}')
+  click.echo(f'{written} example(s) written to {output_dir}, {failed} failed.')
+  sys.exit(1 if failed else 0)
+
+
+def _file_samples(sampling, pitch_model, jobs, names, max_seconds):
+  """Samples of files, or a one-line message for a file that fails."""
+  for (path, _), name in zip(jobs, names):
+    try:
+      yield sampling.file_sample(pitch_model, path, max_seconds, name)
+    except UserError as e:
+      yield str(e)
 
 
 if __name__ == '__main__':

@@ -351,8 +351,8 @@ def read_blocks(path, sample_rate=SAMPLE_RATE, block_seconds=BLOCK_SECONDS):
       try:
         block = source.read(block_frames, dtype='float32', always_2d=True)
       except (soundfile.LibsndfileError, RuntimeError, ValueError) as e:
-        raise UserError(f'{path}: cannot decode audio after '
-                        f'{n_read / rate:.2f} s ({_reason(e)})') from None
+        raise UserError(f'{path}: cannot decode audio after {n_read / rate:.2f}'
+                        f' s, corrupt or truncated ({_reason(e)})') from None
       if block.shape[0] == 0:
         break
       mono = block.mean(axis=1)

@@ -13,6 +13,9 @@ import soundfile
 from tests.conftest import REPO, TINY_OVERRIDES
 
 PITCHFIT = [sys.executable, os.path.join(REPO, 'cli.py')]
+# Test modules import the fixtures below, and pytest makes one fixture per
+# importing module even for session scope: the model is built only once here.
+_SESSION = {}
 
 
 def run_cli(*args, timeout=600):
@@ -26,29 +29,44 @@ def error_lines(stderr):
   return [l for l in stderr.splitlines() if l.startswith('pitchfit: error:')]
 
 
+def run_cli_in_process(*args):
+  """Runs `pitchfit ARGS` in this process (TF and models already loaded).
+
+  Returns (exit code, stdout, stderr).
+  """
+  from click.testing import CliRunner  # pylint: disable=g-import-not-at-top
+  import cli  # pylint: disable=g-import-not-at-top
+  result = CliRunner().invoke(cli.main, [str(a) for a in args])
+  if result.exception and not isinstance(result.exception, SystemExit):
+    raise result.exception
+  return result.exit_code, result.stdout, result.stderr
+
+
 @pytest.fixture(scope='session')
 def tiny_save_dir(tmp_path_factory):
   """A `pitchfit train`-style save dir of an untrained tiny model (4096-sample
   windows, 8 frames), calibrated once (voicing.yaml cached beside it)."""
-  from pitchfit import checkpoints
-  from pitchfit import config as config_lib
-  from pitchfit import training
-  from pitchfit.quiet import import_tensorflow
-  import_tensorflow()
-  save_dir = tmp_path_factory.mktemp('tiny_run')
-  config = config_lib.from_dict({}, '<tiny>', TINY_OVERRIDES)
-  model = training.build_model(config)
-  checkpoints.save(model, os.path.join(save_dir, checkpoints.CHECKPOINT_DIR), 7)
-  config_lib.dump(config, os.path.join(save_dir, 'config.yaml'))
-  from pitchfit import predict as predict_lib
-  predict_lib.load_model(str(save_dir))  # calibrates and caches
-  return str(save_dir)
+  if 'save_dir' not in _SESSION:
+    from pitchfit import checkpoints
+    from pitchfit import config as config_lib
+    from pitchfit import training
+    from pitchfit.quiet import import_tensorflow
+    import_tensorflow()
+    save_dir = tmp_path_factory.mktemp('tiny_run')
+    config = config_lib.from_dict({}, '<tiny>', TINY_OVERRIDES)
+    model = training.build_model(config)
+    checkpoints.save(model, os.path.join(save_dir, checkpoints.CHECKPOINT_DIR), 7)
+    config_lib.dump(config, os.path.join(save_dir, 'config.yaml'))
+    from pitchfit import predict as predict_lib
+    predict_lib.load_model(str(save_dir))  # calibrates and caches
+    _SESSION['save_dir'] = str(save_dir)
+  return _SESSION['save_dir']
 
 
 @pytest.fixture(scope='session')
 def tiny_model(tiny_save_dir):
   from pitchfit import predict as predict_lib
-  return predict_lib.load_model(tiny_save_dir)
+  return predict_lib.load_model(tiny_save_dir)  # cached: loads once
 
 
 # ------------------------------------------------------------- stub model

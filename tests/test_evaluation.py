@@ -1,0 +1,168 @@
+"""pitchfit evaluate: mir_eval metrics with oracle voicing, folders, datasets."""
+
+import json
+import math
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from pitchfit import evaluation
+from pitchfit.errors import UserError
+from tests.conftest import EVAL_DATA
+from tests.predict_fixtures import run_cli_in_process, tiny_model, tiny_save_dir, write_tone  # pylint: disable=unused-import
+
+CENTS = 2.0 ** (1.0 / 1200.0)
+
+
+def reference(n=100, voiced_fraction=0.5):
+  times = np.arange(n) * 0.01
+  f0 = np.where(np.arange(n) < n * voiced_fraction, 200.0, 0.0)
+  return times, f0
+
+
+@pytest.mark.parametrize('ratio,rpa,rca', [
+    (CENTS ** 40, 1.0, 1.0),      # inside the 50-cent tolerance
+    (CENTS ** 60, 0.0, 0.0),      # outside it
+    (2.0, 0.0, 1.0),              # octave error: chroma forgives it
+    (0.5 * CENTS ** 30, 0.0, 1.0)])
+def test_pitch_accuracy_tolerance_and_octaves(ratio, rpa, rca):
+  times, f0 = reference()
+  est = np.full_like(f0, 200.0 * ratio)
+  s = evaluation.scores(evaluation.to_frames(times, f0, est, f0 > 0))
+  assert s['rpa'] == pytest.approx(rpa)
+  assert s['rca'] == pytest.approx(rca)
+  assert s['n_voiced'] == 50 and s['n_frames'] == 100
+
+
+def test_pitch_accuracy_ignores_the_estimated_voicing():
+  """Oracle voicing (the papers'): a right pitch counts even if unvoiced."""
+  times, f0 = reference()
+  s = evaluation.scores(evaluation.to_frames(
+      times, f0, np.full_like(f0, 200.0), np.zeros(100, bool)))
+  assert s['rpa'] == 1.0
+  assert s['voicing_recall'] == 0.0
+  assert s['voicing_false_alarm'] == 0.0
+  assert s['overall_accuracy'] == pytest.approx(0.5)  # the unvoiced half
+
+
+def test_voicing_measures_use_the_estimated_voicing():
+  times, f0 = reference()
+  est_voiced = np.arange(100) < 75  # all voiced ones and half the others
+  s = evaluation.scores(evaluation.to_frames(
+      times, f0, np.full_like(f0, 200.0), est_voiced))
+  assert s['voicing_recall'] == 1.0
+  assert s['voicing_false_alarm'] == pytest.approx(0.5)
+  assert s['overall_accuracy'] == pytest.approx(0.75)
+
+
+def test_undefined_scores_are_nan_and_left_out_of_means():
+  times, f0 = reference(voiced_fraction=0.0)
+  s = evaluation.scores(evaluation.to_frames(times, f0, f0 + 100.0, f0 > 0))
+  assert math.isnan(s['rpa']) and math.isnan(s['voicing_recall'])
+  mean = evaluation._mean_scores([dict(s, name='a'),  # pylint: disable=protected-access
+                                  dict(s, rpa=0.5, name='b')])
+  assert mean['rpa'] == 0.5
+
+
+def test_read_reference_with_and_without_header(tmp_path):
+  with_header = tmp_path / 'a.f0.csv'
+  with_header.write_text('time_s,f0_hz\n0.0,0\n0.005,220.5\n0.01,221\n')
+  bare = tmp_path / 'b.f0.csv'
+  bare.write_text('0.0,0.0\n0.0029,100.0\n')
+  times, f0 = evaluation.read_reference(with_header)
+  np.testing.assert_allclose(times, [0.0, 0.005, 0.01])
+  np.testing.assert_allclose(f0, [0.0, 220.5, 221.0])
+  assert evaluation.read_reference(bare)[1].tolist() == [0.0, 100.0]
+  broken = tmp_path / 'c.f0.csv'
+  broken.write_text('time_s,f0_hz\n0.1,abc\n')
+  with pytest.raises(UserError, match='c.f0.csv'):
+    evaluation.read_reference(broken)
+  backwards = tmp_path / 'd.f0.csv'
+  backwards.write_text('0.2,100\n0.1,100\n')
+  with pytest.raises(UserError, match='increasing'):
+    evaluation.read_reference(backwards)
+
+
+class ExactEstimator:
+  """Returns each file's reference (read again), as a perfect tracker would."""
+  name = 'exact'
+
+  def track_file(self, path):
+    times, f0 = evaluation.read_reference(
+        path.with_name(path.stem + '.f0.csv'))
+    f0 = np.where(f0 > 0, f0, 100.0)
+    return times, f0, np.ones_like(f0), np.ones_like(f0, bool)
+
+
+def test_folder_scores_each_labelled_file_and_reports_bad_ones(tmp_path):
+  for name in ('a', 'b', 'c'):
+    write_tone(tmp_path / f'{name}.wav', seconds=0.2)
+  (tmp_path / 'a.f0.csv').write_text('time_s,f0_hz\n0,200\n0.01,0\n0.02,210\n')
+  (tmp_path / 'b.f0.csv').write_text('time_s,f0_hz\nnot numbers\n')
+  errors = []
+  report = evaluation.evaluate_folder(tmp_path, [ExactEstimator()],
+                                      on_error=errors.append)
+  assert [item['name'] for item in report.items['exact']] == ['a']
+  assert report.items['exact'][0]['rpa'] == 1.0
+  assert report.pooled['exact']['n_frames'] == 3
+  assert len(errors) == 1 and 'b.f0.csv' in errors[0]
+  assert len(report.skipped) == 1 and 'c.wav' in report.skipped[0]
+  table = evaluation.format_table(report)
+  assert 'exact' in table and '100.0%' in table
+  json.dumps(report.to_json())  # NaN-free, serialisable
+
+
+def test_folder_without_labels_is_a_user_error(tmp_path):
+  write_tone(tmp_path / 'a.wav', seconds=0.1)
+  with pytest.raises(UserError, match='no audio file has a <stem>.f0.csv'):
+    evaluation.labelled_files(tmp_path)
+
+
+def test_synthetic_dataset_protocol_with_a_model(tiny_model):
+  report = evaluation.evaluate_dataset(
+      'synthetic_notes/tiny:test', [evaluation.ModelEstimator(tiny_model)],
+      tiny_model, max_examples=3)
+  items = report.items['pitchfit']
+  assert len(items) == 3
+  n_frames = tiny_model.config.model.n_frames
+  assert all(item['n_frames'] == n_frames for item in items)
+  assert report.pooled['pitchfit']['n_frames'] == 3 * n_frames
+  for metric in evaluation.METRICS:
+    value = report.mean['pitchfit'][metric]
+    assert math.isnan(value) or 0.0 <= value <= 1.0
+
+
+def test_evaluate_cli_table_json_tensorboard_and_pyin(tmp_path, tiny_save_dir):
+  """One end-to-end run: a tone, a real clip if eval-data is here, pYIN."""
+  folder = tmp_path / 'clips'
+  folder.mkdir()
+  write_tone(folder / 'tone.wav', 220.0, 1.0, 22050)
+  times = np.arange(0, 1.0, 0.005)
+  np.savetxt(folder / 'tone.f0.csv', np.stack([times, np.full_like(times, 220.0)], -1),
+             delimiter=',', header='time_s,f0_hz', comments='', fmt='%.4f')
+  clip = os.path.join(EVAL_DATA, 'mdb_stem_synth',
+                      'AClassicEducation_NightOwl_STEM_08.RESYN')
+  has_clip = os.path.exists(clip + '.wav')
+  if has_clip:  # evaluation data: used here, never for calibration
+    shutil.copy(clip + '.wav', folder)
+    shutil.copy(clip + '.f0.csv', folder)
+  out = tmp_path / 'scores.json'
+  code, stdout, stderr = run_cli_in_process(
+      'evaluate', '--model', tiny_save_dir, '--audio-dir', folder, '--baseline',
+      'pyin', '--json', out, '--log-dir', tmp_path / 'tb')
+  assert code == 0, stderr
+  assert 'error' not in stderr
+  report = json.loads(out.read_text())
+  assert set(report['items']) == {'pitchfit', 'pyin'}
+  names = {item['name'] for item in report['items']['pyin']}
+  assert 'tone' in names and has_clip == (len(names) == 2)
+  tone_pyin = [i for i in report['items']['pyin'] if i['name'] == 'tone'][0]
+  assert tone_pyin['rpa'] > 0.9  # pYIN finds a clean 220-Hz tone
+  assert report['pooled']['pitchfit']['n_frames'] == sum(
+      item['n_frames'] for item in report['items']['pitchfit'])
+  for line in ('pitchfit', 'pyin', '(all frames)', 'RPA'):
+    assert line in stdout
+  assert any(name.startswith('events.out.tfevents')
+             for name in os.listdir(tmp_path / 'tb'))
