@@ -1,0 +1,357 @@
+"""Pitch accuracy of pitchfit against pYIN, PESTO and torchcrepe, in one run.
+
+  python bench/accuracy.py [--model M] [--data ../shared/eval-data]
+      [--variants clean,quiet20db,pink25db]
+      [--trackers pitchfit,pyin,pesto,torchcrepe] [--json OUT] [--plot OUT.png]
+
+Every tracker hears the same 16 kHz mono audio of every labelled clip
+(bench/corpus.py), clean, 20 dB quieter, and with pink noise at 25 dB SNR.
+Its frequencies are interpolated (in log-frequency) onto the reference's
+times; RPA and RCA (mir_eval.melody, 50 cents) count the reference-voiced
+frames whose estimate is within 50 cents of the label (RCA: up to whole
+octaves). The tracker's own voicing decision is ignored, as in the CREPE,
+PESTO and DDSP-inv papers' raw-pitch protocol; a frame where it gives no
+frequency at all counts as wrong. Frames are pooled over the clips of each
+row: instrument+voice of the resynthesized corpus (the target row),
+instrument, voice, speech (outside the synthetic pretraining's range), and
+the real labelled clips.
+
+PESTO and torchcrepe run when the `peers` extra is installed (CPU torch),
+and are skipped with a note otherwise.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+sys.path.insert(0, os.path.join(REPO, 'bench'))
+
+import numpy as np  # pylint: disable=wrong-import-position
+
+import corpus  # pylint: disable=wrong-import-position
+import trackers as trackers_lib  # pylint: disable=wrong-import-position
+
+DEFAULT_MODEL = os.path.join(REPO, 'pitchfit', 'assets', 'default_model.npz')
+# Targets for pitchfit on the target row (see docs/benchmark.md).
+TARGET_RPA = 0.96
+MAX_OCTAVE_GAP = 0.01      # RCA - RPA
+MAX_VARIANT_CHANGE = 0.01  # |RPA of a variant - RPA clean|
+
+
+# ----------------------------------------------------------------- scoring
+def clip_frames(clip, est_time, est_f0):
+  """A tracker's output on a clip as mir_eval-ready Frames at the label times."""
+  from pitchfit import evaluation  # pylint: disable=g-import-not-at-top
+  f0 = trackers_lib.estimate_at(clip.ref_time, est_time, est_f0)
+  return evaluation.to_frames(clip.ref_time, clip.ref_f0, f0, f0 > 0)
+
+
+def pooled_scores(frames):
+  """RPA, RCA (oracle voicing) and counts of a list of Frames, pooled."""
+  from pitchfit import evaluation  # pylint: disable=g-import-not-at-top
+  scores = evaluation.scores(evaluation.Frames.concatenate(frames))
+  return {'rpa': scores['rpa'], 'rca': scores['rca'],
+          'n_voiced': scores['n_voiced'], 'n_clips': len(frames)}
+
+
+def run(trackers, clips, variants, progress=None):
+  """Runs every tracker on every variant of every clip.
+
+  Returns:
+    {tracker: {variant: {clip name: Frames}}}, and
+    {tracker: {variant: seconds of compute}}.
+  """
+  frames, seconds = {}, {}
+  jobs = [(t, v, c) for t in trackers for v in variants for c in clips]
+  for tracker, variant, clip in (progress(jobs) if progress else jobs):
+    audio = corpus.make_variant(clip.audio, variant, corpus.clip_seed(clip.name))
+    start = time.perf_counter()
+    est_time, est_f0 = tracker.track(audio)
+    elapsed = time.perf_counter() - start
+    frames.setdefault(tracker.name, {}).setdefault(variant, {})[clip.name] = (
+        clip_frames(clip, est_time, est_f0))
+    seconds.setdefault(tracker.name, {}).setdefault(variant, 0.0)
+    seconds[tracker.name][variant] += elapsed
+  return frames, seconds
+
+
+def summarize(frames, clips):
+  """{tracker: {variant: {group: scores}}} for corpus.GROUPS with clips."""
+  summary = {}
+  for tracker, by_variant in frames.items():
+    for variant, by_clip in by_variant.items():
+      for group, categories in corpus.GROUPS:
+        members = [by_clip[c.name] for c in corpus.group_clips(clips, categories)]
+        if members:
+          summary.setdefault(tracker, {}).setdefault(variant, {})[group] = (
+              pooled_scores(members))
+  return summary
+
+
+def per_clip(frames, clips):
+  """{tracker: {variant: [{name, category, rpa, rca, n_voiced}]}}."""
+  from pitchfit import evaluation  # pylint: disable=g-import-not-at-top
+  out = {}
+  for tracker, by_variant in frames.items():
+    for variant, by_clip in by_variant.items():
+      rows = []
+      for clip in clips:
+        s = evaluation.scores(by_clip[clip.name])
+        rows.append({'name': clip.name, 'category': clip.category,
+                     'rpa': s['rpa'], 'rca': s['rca'],
+                     'n_voiced': s['n_voiced']})
+      out.setdefault(tracker, {})[variant] = rows
+  return out
+
+
+def check_targets(summary, variants):
+  """pitchfit's targets on the target row: [(description, value, passed)]."""
+  if 'pitchfit' not in summary:
+    return []
+  ours = summary['pitchfit']
+  group = corpus.TARGET_GROUP
+  checks = []
+  if 'clean' in ours and group in ours['clean']:
+    clean = ours['clean'][group]
+    checks.append((f'RPA {group} clean >= {TARGET_RPA}', clean['rpa'],
+                   clean['rpa'] >= TARGET_RPA))
+    pyin = summary.get('pyin', {}).get('clean', {}).get(group)
+    if pyin:
+      checks.append((f'RPA {group} clean >= pyin ({pyin["rpa"]:.4f})',
+                     clean['rpa'], clean['rpa'] >= pyin['rpa']))
+    checks.append((f'RCA - RPA {group} clean < {MAX_OCTAVE_GAP}',
+                   clean['rca'] - clean['rpa'],
+                   clean['rca'] - clean['rpa'] < MAX_OCTAVE_GAP))
+    for variant in variants:
+      if variant != 'clean' and group in ours.get(variant, {}):
+        change = ours[variant][group]['rpa'] - clean['rpa']
+        checks.append((f'|RPA {variant} - RPA clean| {group} <= '
+                       f'{MAX_VARIANT_CHANGE}', change,
+                       abs(change) <= MAX_VARIANT_CHANGE))
+  return checks
+
+
+# --------------------------------------------------------------- reporting
+def _pct(value):
+  return '   -' if value is None or np.isnan(value) else f'{100 * value:5.1f}'
+
+
+def format_table(summary, variants):
+  """Text table: one row per tracker and group, RPA / RCA per variant."""
+  header = f'{"tracker":11s} {"group":17s} {"clips":>5s} {"voiced":>6s}'
+  header += ''.join(f'  {v + " RPA/RCA":>19s}' for v in variants)
+  lines = ['RPA / RCA in % (mir_eval, 50 cents, reference-voiced frames, '
+           'pooled)', header]
+  for tracker, by_variant in summary.items():
+    for group, _ in corpus.GROUPS:
+      first = next((by_variant[v][group] for v in variants
+                    if group in by_variant.get(v, {})), None)
+      if first is None:
+        continue
+      line = (f'{tracker:11s} {group:17s} {first["n_clips"]:5d} '
+              f'{first["n_voiced"]:6d}')
+      for variant in variants:
+        s = by_variant.get(variant, {}).get(group)
+        cell = f'{_pct(s["rpa"])} / {_pct(s["rca"])}' if s else '-'
+        line += f'  {cell:>19s}'
+      lines.append(line)
+  return '\n'.join(lines)
+
+
+def plot(summary, variants, path, title=''):
+  """Grouped bars: one panel per variant, groups on x, a bar per tracker.
+
+  Bars are RPA; the black tick on each bar is RCA.
+  """
+  import matplotlib  # pylint: disable=g-import-not-at-top
+  matplotlib.use('Agg')
+  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+  names = list(summary)
+  groups = [g for g, _ in corpus.GROUPS
+            if any(g in summary[t].get(v, {}) for t in names for v in variants)]
+  fig, axes = plt.subplots(1, len(variants), figsize=(5.2 * len(variants), 4.4),
+                           sharey=True, squeeze=False)
+  width = 0.8 / max(1, len(names))
+  lowest = 1.0
+  for ax, variant in zip(axes[0], variants):
+    for i, tracker in enumerate(names):
+      x = np.arange(len(groups)) + (i - (len(names) - 1) / 2) * width
+      rpa = [summary[tracker].get(variant, {}).get(g, {}).get('rpa', np.nan)
+             for g in groups]
+      rca = [summary[tracker].get(variant, {}).get(g, {}).get('rca', np.nan)
+             for g in groups]
+      ax.bar(x, rpa, width, label=tracker, color=f'C{i}')
+      ax.scatter(x, rca, marker='_', s=120, color='black', zorder=3)
+      lowest = min([lowest] + [v for v in rpa if not np.isnan(v)])
+    ax.set_title(variant)
+    ax.set_xticks(np.arange(len(groups)))
+    ax.set_xticklabels(groups, rotation=20, ha='right')
+    ax.grid(axis='y', alpha=0.3)
+  axes[0][0].set_ylabel('RPA (bars), RCA (ticks)')
+  axes[0][0].set_ylim(max(0.0, np.floor(lowest * 20) / 20 - 0.05), 1.0)
+  handles, labels = axes[0][0].get_legend_handles_labels()
+  fig.legend(handles, labels, loc='upper center', ncol=len(names),
+             bbox_to_anchor=(0.5, 0.95), fontsize=9, frameon=False)
+  if title:
+    fig.suptitle(title, fontsize=9)
+  fig.tight_layout(rect=(0, 0, 1, 0.9))
+  fig.savefig(path, dpi=110)
+  plt.close(fig)
+
+
+def environment(trackers):
+  """Date, machine and versions, for the record."""
+  cpu = platform.processor()
+  try:
+    with open('/proc/cpuinfo') as f:
+      cpu = next(line.split(':', 1)[1].strip() for line in f
+                 if line.startswith('model name'))
+  except (OSError, StopIteration):
+    pass
+  try:
+    commit = subprocess.run(['git', 'describe', '--always', '--dirty'],
+                            cwd=REPO, capture_output=True, text=True,
+                            check=False).stdout.strip()
+  except OSError:
+    commit = ''
+  versions = {name: trackers_lib.package_version(name) for name in (
+      'numpy', 'librosa', 'mir_eval', 'tensorflow', 'torch', 'pesto-pitch',
+      'torchcrepe', 'pitchfit')}
+  return {
+      'date': datetime.datetime.now().astimezone().isoformat(timespec='seconds'),
+      'machine': f'{cpu}, {len(os.sched_getaffinity(0))} cores, '
+                 f'{platform.system()} {platform.machine()}',
+      'python': platform.python_version(),
+      'load_average': os.getloadavg(),
+      'commit': commit,
+      'versions': versions,
+      'trackers': {t.name: {'version': t.version, 'settings': t.settings}
+                   for t in trackers},
+  }
+
+
+def _json_safe(value):
+  if isinstance(value, dict):
+    return {k: _json_safe(v) for k, v in value.items()}
+  if isinstance(value, (list, tuple)):
+    return [_json_safe(v) for v in value]
+  if isinstance(value, (float, np.floating)):
+    return None if np.isnan(value) else float(value)
+  if isinstance(value, np.integer):
+    return int(value)
+  return value
+
+
+# -------------------------------------------------------------------- main
+def parse_list(text, allowed, what):
+  items = [x.strip() for x in text.split(',') if x.strip()]
+  unknown = [x for x in items if x not in allowed]
+  if unknown or not items:
+    raise argparse.ArgumentTypeError(
+        f'unknown {what} {", ".join(unknown) or "(none given)"}; choose from '
+        f'{", ".join(allowed)}')
+  return items
+
+
+def add_common_arguments(parser):
+  """Arguments shared with bench/speed.py."""
+  parser.add_argument('--model', default=None,
+                      help='pitchfit model: an exported .npz or a save dir '
+                      '(default: the shipped pitchfit/assets/default_model.npz)')
+  parser.add_argument('--data', default=corpus.DEFAULT_DATA,
+                      help='folder of labelled clips (default: '
+                      '../shared/eval-data beside the repo)')
+  parser.add_argument('--trackers', default=','.join(trackers_lib.TRACKER_NAMES),
+                      type=lambda s: parse_list(s, trackers_lib.TRACKER_NAMES,
+                                                'tracker'),
+                      help='comma-separated (default: %(default)s)')
+  parser.add_argument('--crepe-model', default='full', choices=('full', 'tiny'),
+                      help="torchcrepe's capacity (default: %(default)s)")
+
+
+def resolve_model(parser, args):
+  """The pitchfit model path, or a usage error if there is none."""
+  if 'pitchfit' not in args.trackers:
+    return None
+  if args.model:
+    return args.model
+  if os.path.isfile(DEFAULT_MODEL):
+    return DEFAULT_MODEL
+  parser.error(f'no default model at {DEFAULT_MODEL} yet: pass --model PATH '
+               '(a `pitchfit train` save dir or an exported .npz), or leave '
+               'pitchfit out of --trackers')
+  return None
+
+
+def setup(parser, args):
+  """Quiet TensorFlow, the clips and the trackers (shared with speed.py)."""
+  model_path = resolve_model(parser, args)
+  from pitchfit.errors import UserError  # pylint: disable=g-import-not-at-top
+  if model_path:
+    from pitchfit.quiet import import_tensorflow  # pylint: disable=g-import-not-at-top
+    import_tensorflow()
+  try:
+    clips = corpus.find_clips(args.data)
+    trackers, notes = trackers_lib.make_trackers(
+        args.trackers, model_path, args.crepe_model,
+        log=lambda m: print(m, file=sys.stderr))
+  except UserError as e:
+    sys.exit(f'error: {e}')
+  if not trackers:
+    sys.exit('error: no tracker can run here')
+  return clips, trackers, notes
+
+
+def main(argv=None):
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  add_common_arguments(parser)
+  parser.add_argument('--variants', default=','.join(corpus.VARIANTS),
+                      type=lambda s: parse_list(s, corpus.VARIANTS, 'variant'),
+                      help='comma-separated (default: %(default)s)')
+  parser.add_argument('--json', help='write all scores, per clip too, here')
+  parser.add_argument('--plot', help='write a grouped bar chart (PNG) here')
+  parser.add_argument('--quiet', action='store_true', help='no progress bar')
+  args = parser.parse_args(argv)
+  clips, trackers, notes = setup(parser, args)
+  from tqdm import tqdm  # pylint: disable=g-import-not-at-top
+  audio_s = sum(c.seconds for c in clips)
+  print(f'{len(clips)} clips, {audio_s:.1f} s of audio, from {args.data}; '
+        f'trackers: {", ".join(t.name for t in trackers)}', file=sys.stderr)
+  progress = None if args.quiet else (
+      lambda jobs: tqdm(jobs, unit='clip', desc='tracking', file=sys.stderr))
+  frames, seconds = run(trackers, clips, args.variants, progress)
+  summary = summarize(frames, clips)
+  print(format_table(summary, args.variants))
+  for note in notes:
+    print(note)
+  targets = check_targets(summary, args.variants)
+  for description, value, passed in targets:
+    print(f'target {"PASS" if passed else "FAIL"}: {description} '
+          f'(measured {value:.4f})')
+  env = environment(trackers)
+  if args.plot:
+    plot(summary, args.variants, args.plot,
+         title=f'{env["date"][:10]}, {env["machine"]}')
+    print(f'wrote {args.plot}')
+  if args.json:
+    record = {**env, 'data': os.path.abspath(args.data),
+              'audio_seconds': audio_s, 'variants': args.variants,
+              'notes': notes, 'summary': summary,
+              'targets': [{'target': d, 'value': v, 'passed': p}
+                          for d, v, p in targets],
+              'compute_seconds': seconds,
+              'clips': per_clip(frames, clips)}
+    with open(args.json, 'w') as f:
+      json.dump(_json_safe(record), f, indent=1)
+    print(f'wrote {args.json}')
+
+
+if __name__ == '__main__':
+  main()

@@ -1,0 +1,133 @@
+"""The labelled clips the benchmarks run on, their categories, and variants.
+
+A clip is an audio file with a `<stem>.f0.csv` beside it (header
+`time_s,f0_hz`, 0 = unvoiced), anywhere under the data folder. Clips under
+`resyn/` take their category from `resyn/index.csv` (voice, instrument,
+speech); every other clip (MDB-stem-synth, vocadito) is 'real'.
+
+Variants test robustness with the labels unchanged:
+  * clean: the audio as it is;
+  * quiet20db: 20 dB quieter (x 0.1);
+  * pink25db: plus pink noise at 25 dB SNR (noise power 25 dB below the
+    clip's mean power over the whole clip), the noise seeded by the clip's
+    name so every tracker and every run hears the same noise.
+"""
+
+import csv
+import dataclasses
+import os
+import pathlib
+import zlib
+
+import numpy as np
+
+SAMPLE_RATE = 16000
+REAL = 'real'
+VARIANTS = ('clean', 'quiet20db', 'pink25db')
+QUIET_DB = -20.0
+PINK_SNR_DB = 25.0
+NOISE_SEED = 20_250_525
+DEFAULT_DATA = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), '..',
+    'shared', 'eval-data')
+# Rows of the reports: a name and the categories pooled in it. The target
+# row is instrument+voice (the synthetic pretraining covers instruments and
+# singing; speech is outside its range and reported apart).
+GROUPS = (
+    ('instrument+voice', ('instrument', 'voice')),
+    ('instrument', ('instrument',)),
+    ('voice', ('voice',)),
+    ('speech', ('speech',)),
+    ('real', (REAL,)),
+)
+TARGET_GROUP = 'instrument+voice'
+
+
+@dataclasses.dataclass
+class Clip:
+  name: str            # path under the data folder, without the suffix
+  category: str        # voice | instrument | speech | real
+  audio_path: pathlib.Path
+  label_path: pathlib.Path
+  ref_time: np.ndarray   # [n] s
+  ref_f0: np.ndarray     # [n] Hz, 0 = unvoiced
+  audio: np.ndarray = None  # float32 [samples] at 16 kHz, once loaded
+
+  @property
+  def seconds(self):
+    return self.audio.size / SAMPLE_RATE
+
+
+def resyn_categories(data_dir):
+  """{clip name: category} from resyn/index.csv ({} if there is none)."""
+  index = pathlib.Path(data_dir) / 'resyn' / 'index.csv'
+  if not index.is_file():
+    return {}
+  with open(index, newline='') as f:
+    return {row['name']: row['category'] for row in csv.DictReader(f)}
+
+
+def find_clips(data_dir, load=True):
+  """Every labelled clip under data_dir, sorted by name, audio at 16 kHz.
+
+  Raises:
+    pitchfit.errors.UserError: no folder, or no labelled audio in it.
+  """
+  from pitchfit import audio_io  # pylint: disable=g-import-not-at-top
+  from pitchfit import evaluation  # pylint: disable=g-import-not-at-top
+  data_dir = pathlib.Path(data_dir)
+  pairs, _ = evaluation.labelled_files(data_dir)
+  categories = resyn_categories(data_dir)
+  clips = []
+  for audio_path, label_path in pairs:
+    relative = audio_path.relative_to(data_dir)
+    category = REAL
+    if relative.parts[0] == 'resyn':
+      category = categories.get(audio_path.stem, 'unknown')
+    ref_time, ref_f0 = evaluation.read_reference(label_path)
+    clip = Clip(str(relative.with_suffix('')), category, audio_path,
+                label_path, ref_time, ref_f0)
+    if load:
+      clip.audio = audio_io.load_audio(audio_path, SAMPLE_RATE)
+    clips.append(clip)
+  return clips
+
+
+def pink_noise(n, seed):
+  """Pink (1/f power) noise [n], unit RMS: white noise shaped in frequency.
+
+  Amplitudes scale as 1/sqrt(f) (power as 1/f) above the first bin; DC is
+  removed.
+  """
+  rng = np.random.default_rng(seed)
+  spectrum = np.fft.rfft(rng.standard_normal(n))
+  freqs = np.arange(spectrum.size, dtype=np.float64)
+  spectrum[1:] /= np.sqrt(freqs[1:])
+  spectrum[0] = 0.0
+  noise = np.fft.irfft(spectrum, n)
+  return noise / np.sqrt(np.mean(noise ** 2))
+
+
+def clip_seed(name):
+  """A seed that depends only on the clip's name (stable across runs)."""
+  return (NOISE_SEED + zlib.crc32(name.encode())) % 2**32
+
+
+def make_variant(audio, variant, seed=0):
+  """The clip's audio for a variant (see the module doc), float32 [n]."""
+  audio = np.asarray(audio, np.float32)
+  if variant == 'clean':
+    return audio
+  if variant == 'quiet20db':
+    return (audio * 10.0 ** (QUIET_DB / 20.0)).astype(np.float32)
+  if variant == 'pink25db':
+    signal_rms = np.sqrt(np.mean(np.square(audio, dtype=np.float64)))
+    noise_rms = signal_rms * 10.0 ** (-PINK_SNR_DB / 20.0)
+    noisy = audio + noise_rms * pink_noise(audio.size, seed)
+    return noisy.astype(np.float32)
+  raise ValueError(f'unknown variant {variant!r} (choose from '
+                   f'{", ".join(VARIANTS)})')
+
+
+def group_clips(clips, categories):
+  return [c for c in clips if c.category in categories]

@@ -1,0 +1,239 @@
+"""The pitch trackers the benchmarks compare, behind one interface.
+
+Each tracker takes float32 mono audio [n] at 16 kHz and returns
+(times [m] s, f0 [m] Hz): one frequency per frame wherever the tracker gives
+one, whatever its own voicing decision (the raw-pitch protocol of the CREPE,
+PESTO and DDSP-inv papers scores the pitch of every reference-voiced frame).
+Frames without any estimate are NaN.
+
+  * pitchfit: `pitchfit.predict` at the model's own frame rate (no extra
+    interpolation step), frequency on every frame.
+  * pyin: `librosa.pyin`, fmin C1 (32.7 Hz) to fmax C6 (1046.5 Hz), the
+    synthetic pretraining's range; frame 1024 (64 ms), hop 160 (10 ms) at
+    16 kHz. `fill_na=None` is librosa's documented way to get "a best guess"
+    f0 in frames its HMM calls unvoiced, instead of NaN.
+  * pesto: `pesto-pitch`'s shipped `mir-1k_g7` model, 10 ms steps; PESTO has
+    no range setting and always gives a frequency.
+  * torchcrepe: CREPE `full` (or `tiny`), 10 ms hop, same C1-C6 range, its
+    default Viterbi decoding, which gives a frequency on every frame.
+
+PESTO and torchcrepe need the optional `peers` extra (CPU torch). Their
+weights ship inside their wheels; nothing is downloaded.
+"""
+
+import importlib
+import importlib.metadata
+import sys
+import types
+
+import numpy as np
+
+SAMPLE_RATE = 16000
+FMIN_HZ = 32.7     # C1 (MIDI 24), the lowest synthetic pretraining pitch
+FMAX_HZ = 1046.5   # C6 (MIDI 84), the highest
+HOP_S = 0.01
+TRACKER_NAMES = ('pitchfit', 'pyin', 'pesto', 'torchcrepe')
+PEERS_HINT = ('pip install torch==2.13.0 && pip install --no-deps '
+              'pesto-pitch==2.0.1 torchcrepe==0.0.24 omegaconf==2.4.0 '
+              'resampy==0.4.3')
+
+
+class Unavailable(Exception):
+  """A tracker cannot run here (package missing); the message says why."""
+
+
+def package_version(name):
+  try:
+    return importlib.metadata.version(name)
+  except importlib.metadata.PackageNotFoundError:
+    return None
+
+
+class PitchfitTracker:
+  """A pitchfit model (a save dir or an exported .npz) via pitchfit.predict."""
+
+  name = 'pitchfit'
+
+  def __init__(self, model_path):
+    from pitchfit import predict as predict_lib  # pylint: disable=g-import-not-at-top
+    self._predict = predict_lib.predict
+    self.model = predict_lib.load_model(model_path)
+    self.step_ms = 1000.0 * self.model.hop_size / self.model.sample_rate
+    self.version = package_version('pitchfit')
+    self.settings = f'{model_path}, frames every {self.step_ms:g} ms'
+
+  def track(self, audio):
+    times, f0, _ = self._predict(audio, SAMPLE_RATE, model=self.model,
+                                 step_ms=self.step_ms)
+    return np.asarray(times, np.float64), np.asarray(f0, np.float64)
+
+
+class PyinTracker:
+  """librosa's pYIN with a best-guess f0 in every frame."""
+
+  name = 'pyin'
+  frame_length = 1024
+  hop_length = 160
+
+  def __init__(self):
+    import librosa  # pylint: disable=g-import-not-at-top
+    self._librosa = librosa
+    self.version = package_version('librosa')
+    self.settings = (f'fmin {FMIN_HZ} Hz, fmax {FMAX_HZ} Hz, frame '
+                     f'{self.frame_length}, hop {self.hop_length}, fill_na=None')
+
+  def track(self, audio):
+    audio = np.asarray(audio, np.float32)
+    if audio.size < self.frame_length:  # pYIN needs one whole frame
+      audio = np.pad(audio, (0, self.frame_length - audio.size))
+    f0, _, _ = self._librosa.pyin(
+        audio, fmin=FMIN_HZ, fmax=FMAX_HZ, sr=SAMPLE_RATE,
+        frame_length=self.frame_length, hop_length=self.hop_length,
+        fill_na=None)
+    # center=True (the default): frame k is centred on sample k * hop.
+    times = np.arange(f0.size) * self.hop_length / SAMPLE_RATE
+    return times, np.asarray(f0, np.float64)
+
+
+def _import_torch_peer(module_name):
+  """Imports pesto or torchcrepe, working around an unusable torchaudio.
+
+  Both import torchaudio at the top but use it only to read files (never
+  here: they get arrays). PyPI's torchaudio wheels are CUDA builds whose
+  extension fails to load beside a CPU torch, so if torchaudio is missing or
+  broken an empty stand-in module takes its place.
+  """
+  try:
+    import torch  # pylint: disable=g-import-not-at-top,unused-import
+  except ImportError:
+    raise Unavailable(f'torch is not installed ({PEERS_HINT})') from None
+  try:
+    return importlib.import_module(module_name)
+  except ModuleNotFoundError as e:
+    if e.name != 'torchaudio':
+      raise Unavailable(f'{module_name} is not installed ({PEERS_HINT})') from None
+  except OSError:  # torchaudio's CUDA extension
+    pass
+  for name in [m for m in sys.modules if m.split('.')[0] in ('torchaudio',
+                                                              module_name)]:
+    del sys.modules[name]
+  sys.modules['torchaudio'] = types.ModuleType('torchaudio')
+  return importlib.import_module(module_name)
+
+
+class PestoTracker:
+  """PESTO (Riou et al. 2023), its default shipped model."""
+
+  name = 'pesto'
+  model_name = 'mir-1k_g7'
+
+  def __init__(self):
+    pesto = _import_torch_peer('pesto')
+    import torch  # pylint: disable=g-import-not-at-top
+    self._torch = torch
+    self.model = pesto.load_model(self.model_name, step_size=HOP_S * 1000.0,
+                                  sampling_rate=SAMPLE_RATE)
+    self.version = package_version('pesto-pitch')
+    self.settings = f'model {self.model_name}, step {HOP_S * 1000:g} ms'
+
+  def track(self, audio):
+    torch = self._torch
+    with torch.inference_mode():
+      f0, _, _ = self.model(torch.from_numpy(np.asarray(audio, np.float32)),
+                            sr=SAMPLE_RATE, convert_to_freq=True,
+                            return_activations=False)
+    f0 = f0.numpy().astype(np.float64)
+    return np.arange(f0.size) * HOP_S, f0
+
+
+class TorchcrepeTracker:
+  """CREPE (Kim et al. 2018) as torchcrepe, Viterbi decoding."""
+
+  name = 'torchcrepe'
+
+  def __init__(self, capacity='full'):
+    self._crepe = _import_torch_peer('torchcrepe')
+    import torch  # pylint: disable=g-import-not-at-top
+    self._torch = torch
+    self.capacity = capacity
+    self.hop_length = int(round(HOP_S * SAMPLE_RATE))
+    self.version = package_version('torchcrepe')
+    self.settings = (f'model {capacity}, hop {self.hop_length}, fmin '
+                     f'{FMIN_HZ} Hz, fmax {FMAX_HZ} Hz, Viterbi')
+
+  def track(self, audio):
+    torch = self._torch
+    with torch.inference_mode():
+      f0 = self._crepe.predict(
+          torch.from_numpy(np.asarray(audio, np.float32))[None], SAMPLE_RATE,
+          hop_length=self.hop_length, fmin=FMIN_HZ, fmax=FMAX_HZ,
+          model=self.capacity, batch_size=512, device='cpu', pad=True)
+    f0 = f0[0].numpy().astype(np.float64)
+    # pad=True: frame k is centred on sample k * hop.
+    return np.arange(f0.size) * self.hop_length / SAMPLE_RATE, f0
+
+
+def make_trackers(names, model_path=None, crepe_capacity='full', log=print):
+  """The trackers named, in order; those that cannot run are logged and left out.
+
+  Args:
+    names: subset of TRACKER_NAMES.
+    model_path: the pitchfit model (needed for 'pitchfit').
+    crepe_capacity: 'full' or 'tiny'.
+    log: callable(str) for skip notes.
+
+  Returns:
+    (trackers, notes): the tracker objects, and one line per skipped one.
+  """
+  makers = {
+      'pitchfit': lambda: PitchfitTracker(model_path),
+      'pyin': PyinTracker,
+      'pesto': PestoTracker,
+      'torchcrepe': lambda: TorchcrepeTracker(crepe_capacity),
+  }
+  trackers, notes = [], []
+  for name in names:
+    if name not in makers:
+      raise ValueError(f'unknown tracker {name!r} (choose from '
+                       f'{", ".join(TRACKER_NAMES)})')
+    try:
+      trackers.append(makers[name]())
+    except Unavailable as e:
+      notes.append(f'{name}: skipped, {e}')
+      log(notes[-1])
+  return trackers, notes
+
+
+def estimate_at(ref_time, est_time, est_f0):
+  """An estimate read at the reference's times, f0 interpolated in log-frequency.
+
+  Args:
+    ref_time: [n] s.
+    est_time: [m] s, increasing; est_f0: [m] Hz, NaN or <= 0 = no estimate.
+
+  Returns:
+    f0 [n] Hz; 0 where the nearest estimate frame has none, or where the
+    reference time lies more than one estimate hop beyond the estimate's
+    ends (so such frames count as wrong, not as a held guess).
+  """
+  ref_time = np.asarray(ref_time, np.float64)
+  est_time = np.asarray(est_time, np.float64)
+  est_f0 = np.asarray(est_f0, np.float64)
+  valid = np.isfinite(est_f0) & (est_f0 > 0)
+  if not valid.any():
+    return np.zeros_like(ref_time)
+  log_f0 = np.interp(ref_time, est_time[valid], np.log(est_f0[valid]))
+  if est_time.size == 1:
+    nearest, hop = np.zeros(ref_time.size, int), HOP_S
+  else:
+    nearest, hop = _nearest(ref_time, est_time), np.median(np.diff(est_time))
+  inside = (ref_time >= est_time[0] - hop) & (ref_time <= est_time[-1] + hop)
+  return np.where(valid[nearest] & inside, np.exp(log_f0), 0.0)
+
+
+def _nearest(x, grid):
+  """Index of the nearest element of the increasing `grid` for each x."""
+  right = np.clip(np.searchsorted(grid, x), 1, grid.size - 1)
+  left = right - 1
+  return np.where(np.abs(x - grid[left]) <= np.abs(grid[right] - x), left,
+                  right)
