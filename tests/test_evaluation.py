@@ -166,3 +166,33 @@ def test_evaluate_cli_table_json_tensorboard_and_pyin(tmp_path, tiny_save_dir):
     assert line in stdout
   assert any(name.startswith('events.out.tfevents')
              for name in os.listdir(tmp_path / 'tb'))
+
+
+def test_real_dataset_protocol_reads_labels_at_model_frames(tiny_model,
+                                                            monkeypatch):
+  """4-s examples with 250-Hz labels: every 8th label is a model frame's."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  from pitchfit import data  # pylint: disable=g-import-not-at-top
+  from tests.predict_fixtures import tone  # pylint: disable=g-import-not-at-top
+  audio = np.stack([tone(220.0, 4.0, 16000), np.zeros(64000, np.float32)])
+  f0 = np.zeros((2, 1000), np.float32)
+  f0[0, :500] = 220.0          # voiced for 2 s
+  examples = {'audio': audio, 'f0_hz': f0, 'f0_confidence': (f0 > 0) * 1.0,
+              'has_f0': np.array([True, True]),
+              'track_id': np.array([b'tone', b'silence']),
+              'start_s': np.zeros(2, np.float32)}
+  requested = []
+
+  def fake_load_tfds(spec, data_dir=None, shuffle_files=False):
+    requested.append(spec)
+    return tf.data.Dataset.from_tensor_slices(examples)
+
+  monkeypatch.setattr(data, 'load_tfds', fake_load_tfds)
+  report = evaluation.evaluate_dataset(
+      'mdb_stem_synth:test', [evaluation.ModelEstimator(tiny_model)],
+      tiny_model)
+  assert requested == ['mdb_stem_synth:test']
+  items = report.items['pitchfit']
+  assert len(items) == 1  # the example without a voiced label is skipped
+  assert items[0]['n_frames'] == 125 and items[0]['n_voiced'] == 63
+  assert len(report.skipped) == 1 and 'silence' in report.skipped[0]
