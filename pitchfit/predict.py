@@ -73,7 +73,7 @@ def load_model(model=None):
   path = os.path.abspath(os.fspath(model))
   if not os.path.exists(path):  # before the slow TensorFlow import
     raise UserError(f'{model}: no such model file or directory')
-  key = (path, os.path.getmtime(path))
+  key = _model_key(path)
   if key not in _loaded_models:
     from pitchfit.quiet import import_tensorflow  # pylint: disable=g-import-not-at-top
     import_tensorflow()
@@ -81,9 +81,19 @@ def load_model(model=None):
     if loaded.config.model.n_frames < 2:
       raise UserError(f'{model}: the model window has fewer than 2 frames')
     voicing.ensure_calibrated(loaded)
-    _loaded_models.clear()  # keep one: models hold hundreds of MB
+    while len(_loaded_models) >= 2:  # models hold up to hundreds of MB
+      del _loaded_models[next(iter(_loaded_models))]
     _loaded_models[key] = loaded
   return _loaded_models[key]
+
+
+def _model_key(path):
+  """Identifies what a path loads: a save dir by its newest checkpoint."""
+  from pitchfit import checkpoints  # pylint: disable=g-import-not-at-top
+  if os.path.isdir(path):
+    # Not the folder's mtime: writing voicing.yaml (or logs) changes it.
+    path = checkpoints.latest(path) or path
+  return (path, os.path.getmtime(path))
 
 
 # ----------------------------------------------------------- the window run

@@ -52,8 +52,10 @@ def tiny_save_dir(tmp_path_factory):
     from pitchfit import training
     from pitchfit.quiet import import_tensorflow
     import_tensorflow()
+    import keras  # pylint: disable=g-import-not-at-top
     save_dir = tmp_path_factory.mktemp('tiny_run')
     config = config_lib.from_dict({}, '<tiny>', TINY_OVERRIDES)
+    keras.utils.set_random_seed(0)  # the same untrained model every run
     model = training.build_model(config)
     checkpoints.save(model, os.path.join(save_dir, checkpoints.CHECKPOINT_DIR), 7)
     config_lib.dump(config, os.path.join(save_dir, 'config.yaml'))
