@@ -249,8 +249,11 @@ def evaluate(model_path, audio_dir, dataset, data_dir, max_examples, baseline,
     report = evaluation.evaluate_dataset(dataset, estimators, pitch_model,
                                          data_dir, max_examples, progress)
   click.echo(f'{report.source}: {report.protocol}; model {pitch_model.source}')
-  for line in report.skipped:
+  for line in report.skipped[:3]:
     click.echo(f'skipped {line}')
+  if len(report.skipped) > 3:
+    click.echo(f'... and {len(report.skipped) - 3} more skipped'
+               + (' (listed in the JSON)' if json_path else ''))
   click.echo(evaluation.format_table(
       report, per_item=bool(audio_dir) if per_item is None else per_item))
   if json_path:
