@@ -165,6 +165,13 @@ def format_table(summary, variants):
   return '\n'.join(lines)
 
 
+def _color(tracker, index):
+  """The same colour for a tracker in every chart, whoever else is in it."""
+  if tracker in trackers_lib.TRACKER_NAMES:
+    index = trackers_lib.TRACKER_NAMES.index(tracker)
+  return f'C{index}'
+
+
 def plot(summary, variants, path, title=''):
   """Grouped bars: one panel per variant, groups on x, a bar per tracker.
 
@@ -187,7 +194,7 @@ def plot(summary, variants, path, title=''):
              for g in groups]
       rca = [summary[tracker].get(variant, {}).get(g, {}).get('rca', np.nan)
              for g in groups]
-      ax.bar(x, rpa, width, label=tracker, color=f'C{i}')
+      ax.bar(x, rpa, width, label=tracker, color=_color(tracker, i))
       ax.scatter(x, rca, marker='_', s=120, color='black', zorder=3)
       lowest = min([lowest] + [v for v in rpa if not np.isnan(v)])
     ax.set_title(variant)
@@ -237,6 +244,25 @@ def environment(trackers):
   }
 
 
+def load_summary(path, trackers=None):
+  """The summary of a --json file, for the trackers named (None: all).
+
+  Lets the table and the chart be remade, or a tracker left out of them,
+  without tracking again.
+  """
+  with open(path) as f:
+    record = json.load(f)
+  nan = float('nan')
+  summary = {
+      tracker: {variant: {group: {k: nan if v is None else v
+                                  for k, v in scores.items()}
+                          for group, scores in groups.items()}
+                for variant, groups in by_variant.items()}
+      for tracker, by_variant in record['summary'].items()
+      if trackers is None or tracker in trackers}
+  return record, summary
+
+
 def _json_safe(value):
   if isinstance(value, dict):
     return {k: _json_safe(v) for k, v in value.items()}
@@ -268,17 +294,18 @@ def add_common_arguments(parser):
   parser.add_argument('--data', default=corpus.DEFAULT_DATA,
                       help='folder of labelled clips (default: '
                       '../shared/eval-data beside the repo)')
-  parser.add_argument('--trackers', default=','.join(trackers_lib.TRACKER_NAMES),
+  parser.add_argument('--trackers', default=None,
                       type=lambda s: parse_list(s, trackers_lib.TRACKER_NAMES,
                                                 'tracker'),
-                      help='comma-separated (default: %(default)s)')
+                      help='comma-separated (default: '
+                      f'{",".join(trackers_lib.TRACKER_NAMES)})')
   parser.add_argument('--crepe-model', default='full', choices=('full', 'tiny'),
                       help="torchcrepe's capacity (default: %(default)s)")
 
 
 def resolve_model(parser, args):
   """The pitchfit model path, or a usage error if there is none."""
-  if 'pitchfit' not in args.trackers:
+  if 'pitchfit' not in (args.trackers or trackers_lib.TRACKER_NAMES):
     return None
   if args.model:
     return args.model
@@ -292,6 +319,7 @@ def resolve_model(parser, args):
 
 def setup(parser, args):
   """Quiet TensorFlow, the clips and the trackers (shared with speed.py)."""
+  args.trackers = args.trackers or list(trackers_lib.TRACKER_NAMES)
   model_path = resolve_model(parser, args)
   from pitchfit.errors import UserError  # pylint: disable=g-import-not-at-top
   if model_path:
@@ -309,6 +337,18 @@ def setup(parser, args):
   return clips, trackers, notes
 
 
+def replot(args):
+  """--from-json: the table and chart of an earlier run."""
+  record, summary = load_summary(args.from_json, args.trackers)
+  variants = [v for v in record['variants'] if v in args.variants]
+  print(f'from {args.from_json} ({record["date"]}, {record["machine"]})')
+  print(format_table(summary, variants))
+  if args.plot:
+    plot(summary, variants, args.plot,
+         title=f'{record["date"][:10]}, {record["machine"]}')
+    print(f'wrote {args.plot}')
+
+
 def main(argv=None):
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   add_common_arguments(parser)
@@ -318,7 +358,14 @@ def main(argv=None):
   parser.add_argument('--json', help='write all scores, per clip too, here')
   parser.add_argument('--plot', help='write a grouped bar chart (PNG) here')
   parser.add_argument('--quiet', action='store_true', help='no progress bar')
+  parser.add_argument('--from-json', metavar='JSON',
+                      help='track nothing: remake the table (and --plot) from '
+                      'a --json file of an earlier run, for the --trackers '
+                      'given')
   args = parser.parse_args(argv)
+  if args.from_json:
+    replot(args)
+    return
   clips, trackers, notes = setup(parser, args)
   from tqdm import tqdm  # pylint: disable=g-import-not-at-top
   audio_s = sum(c.seconds for c in clips)

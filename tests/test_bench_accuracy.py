@@ -166,3 +166,17 @@ def test_json_is_strict(tmp_path):
   path = tmp_path / 'r.json'
   path.write_text(json.dumps(record, allow_nan=False))
   assert json.loads(path.read_text()) == {'a': None, 'b': [3]}
+
+
+def test_from_json_remakes_the_table_without_tracking(tmp_path, capsys):
+  scores = {'rpa': 0.9, 'rca': None, 'n_voiced': 10, 'n_clips': 1}
+  record = {'date': '2026-01-01T00:00:00', 'machine': 'm',
+            'variants': ['clean', 'pink25db'],
+            'summary': {t: {'clean': {'voice': scores}} for t in ('a', 'pyin')}}
+  path = tmp_path / 'run.json'
+  path.write_text(json.dumps(record))
+  accuracy.main(['--from-json', str(path), '--trackers', 'pyin',
+                 '--plot', str(tmp_path / 'p.png')])
+  out = capsys.readouterr().out
+  assert 'pyin' in out and '90.0 /    -' in out and '\na ' not in out
+  assert (tmp_path / 'p.png').is_file()
