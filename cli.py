@@ -179,12 +179,18 @@ def _summary(done, failed, audio_seconds, compute_seconds):
 @main.command()
 @click.argument('save_dir', metavar='SAVE_DIR')
 @click.argument('out_path', metavar='OUT.npz', type=click.Path(dir_okay=False))
+@click.option('--head-rank', type=click.IntRange(min=1),
+              help='Factorise the sinusoid frequency head (the largest layer) '
+                   'to this rank by truncated SVD, to shrink the file.')
 @_user_errors
-def export(save_dir, out_path):
+def export(save_dir, out_path, head_rank):
   """Write a trained model as one file (config, float16 weights, voicing
   calibration) that --model and pitchfit.predict(model=...) accept."""
   from pitchfit import predict as predict_lib
   pitch_model = predict_lib.load_model(save_dir)
+  if head_rank:
+    from pitchfit import compression
+    pitch_model = compression.with_low_rank_frequency_head(pitch_model, head_rank)
   pitch_model.export(out_path)
   click.echo(f'Exported {pitch_model.source} -> {out_path}')
 
@@ -257,6 +263,7 @@ def evaluate(model_path, audio_dir, dataset, data_dir, max_examples, baseline,
   click.echo(evaluation.format_table(
       report, per_item=bool(audio_dir) if per_item is None else per_item))
   if json_path:
+    os.makedirs(os.path.dirname(os.path.abspath(json_path)), exist_ok=True)
     tmp = json_path + '.tmp'
     with open(tmp, 'w') as f:
       json.dump(dict(report.to_json(), model=pitch_model.source), f, indent=1)
