@@ -19,7 +19,7 @@ demo: $(STAMP)
 	$(BIN)/tfds build synthetic_notes --imports tfds_builders --config tiny --beam_pipeline_options="runner=FnApiRunner"
 	$(BIN)/pitchfit notes --config tiny --count 3 -o demo_output
 	$(BIN)/pitchfit train configs/demo.yaml --save-dir runs/demo
-	$(BIN)/pitchfit predict --plot demo_output/*.wav -o demo_output --model runs/demo
+	$(BIN)/pitchfit predict --plot demo_output/*.wav -o demo_output
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
