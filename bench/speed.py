@@ -65,8 +65,14 @@ def format_table(results, audio_s):
   lines = [f'{"tracker":11s} {"audio s":>8s} {"wall s":>8s} {"RTF wall":>9s} '
            f'{"cpu s":>8s} {"RTF cpu":>8s} {"vs pyin (wall)":>15s}']
   for name, (wall, cpu) in results.items():
-    ratio = (f'{pyin[0] / wall:6.2f}x faster' if pyin and wall <= pyin[0]
-             else f'{wall / pyin[0]:6.2f}x slower' if pyin else '-')
+    if not pyin:
+      ratio = '-'
+    elif name == 'pyin':
+      ratio = 'reference'
+    elif wall <= pyin[0]:
+      ratio = f'{pyin[0] / wall:6.2f}x faster'
+    else:
+      ratio = f'{wall / pyin[0]:6.2f}x slower'
     lines.append(f'{name:11s} {audio_s:8.1f} {wall:8.2f} {wall / audio_s:9.4f} '
                  f'{cpu:8.2f} {cpu / audio_s:8.4f} {ratio:>15s}')
   return '\n'.join(lines)
