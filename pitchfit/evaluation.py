@@ -28,7 +28,6 @@ voicing is its own HMM decision and its unvoiced frames carry its best f0
 guess (fill_na=None), so the oracle-voicing RPA applies to it too.
 """
 
-import csv
 import dataclasses
 import math
 import pathlib
@@ -136,37 +135,15 @@ def read_reference(path):
   """A `<stem>.f0.csv` label file -> (times s, f0 Hz) float64 arrays.
 
   Header `time_s,f0_hz` (a file without a header is read too); 0 or
-  negative f0 = unvoiced.
+  negative f0 = unvoiced. The same reader as the `audio_folder` builder's,
+  so a folder evaluates exactly as it builds.
 
   Raises:
     UserError: unreadable, empty, malformed, or times not increasing.
   """
-  path = pathlib.Path(path)
-  try:
-    with open(path, newline='') as f:
-      rows = [r for r in csv.reader(f) if r and any(c.strip() for c in r)]
-  except (OSError, UnicodeDecodeError) as e:
-    raise UserError(f'{path}: cannot read labels ({e})') from None
-  if rows and not _is_number(rows[0][0]):
-    rows = rows[1:]  # header
-  if not rows:
-    raise UserError(f'{path}: no label rows')
-  try:
-    values = np.array([[float(r[0]), float(r[1])] for r in rows])
-  except (ValueError, IndexError):
-    raise UserError(f'{path}: expected rows of time_s,f0_hz numbers') from None
-  times, f0 = values[:, 0], values[:, 1]
-  if not np.all(np.isfinite(values)) or np.any(np.diff(times) <= 0):
-    raise UserError(f'{path}: times must be finite and increasing')
-  return times, np.maximum(f0, 0.0)
-
-
-def _is_number(text):
-  try:
-    float(text)
-    return True
-  except ValueError:
-    return False
+  from tfds_builders.audio_folder import audio_folder_dataset_builder  # pylint: disable=g-import-not-at-top
+  track = audio_folder_dataset_builder.read_f0_csv(pathlib.Path(path))
+  return track.times_s, track.f0_hz
 
 
 def labelled_files(folder):
