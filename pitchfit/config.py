@@ -161,6 +161,12 @@ def _coerce(value, field_type, key, source):
     if not isinstance(value, dict):
       raise ConfigError(f'{source}: {key} must be a mapping, got {value!r}')
     return _build(field_type, value, source, key + '.')
+  if field_type is float and isinstance(value, str):
+    # PyYAML reads '2e-4' (no dot) as a string: YAML 1.1 wants '2.0e-4'.
+    try:
+      value = float(value)
+    except ValueError:
+      pass
   ok = {
       bool: lambda v: isinstance(v, bool),
       int: lambda v: isinstance(v, int) and not isinstance(v, bool),

@@ -40,6 +40,15 @@ def test_int_accepted_for_float(tmp_path):
   assert config_lib.load(write(tmp_path, 'train: {learning_rate: 1}\n')).train.learning_rate == 1.0
 
 
+def test_exponent_without_dot_is_a_float(tmp_path):
+  # PyYAML reads 2e-4 as the string '2e-4'; a float field takes it anyway.
+  c = config_lib.load(write(tmp_path, 'train: {learning_rate: 2e-4}\n'),
+                      ['train.clip_norm=1e1'])
+  assert c.train.learning_rate == 2e-4 and c.train.clip_norm == 10.0
+  with pytest.raises(config_lib.ConfigError, match='learning_rate must be float'):
+    config_lib.load(write(tmp_path, 'train: {learning_rate: fast}\n'))
+
+
 def test_overrides(tmp_path):
   c = config_lib.load(write(tmp_path, 'train: {steps: 10}\n'),
                       ['train.steps=20', 'model.stack_blocks=[1, 1, 1, 1]',
