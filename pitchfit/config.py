@@ -112,6 +112,10 @@ class DataConfig:
   batch_size: int = 32
   # Synthetic examples zipped with each real batch when finetuning.
   synthetic_batch_size: Optional[int] = None
+  # Beyond the paper: each training note is played at a random level, uniform
+  # in [-synthetic_gain_db, 0] dB (controls and audio scaled together), so
+  # quiet recordings look like the training data. 0 = the paper's levels.
+  synthetic_gain_db: float = 0.0
   eval: str = 'synthetic_notes/small:test'
   eval_examples: int = 256
   data_dir: Optional[str] = None   # TFDS data_dir; None = TFDS default.
@@ -252,6 +256,8 @@ def validate(config, source):
       (t.distribution in ('default', 'mirrored', 'multi_worker', 'tpu'),
        "train.distribution must be one of default, mirrored, multi_worker, tpu"),
       (config.data.batch_size > 0, 'data.batch_size must be positive'),
+      (config.data.synthetic_gain_db >= 0,
+       'data.synthetic_gain_db is an attenuation range in dB and must be >= 0'),
       (t.steps > 0, 'train.steps must be positive'),
   ]
   for ok, message in checks:

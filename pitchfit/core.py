@@ -33,6 +33,11 @@ def safe_divide(numerator, denominator, eps=DIVIDE_EPSILON):
 
 
 # ----------------------------------------------------------------------- units
+def db_to_amplitude(db):
+  """Decibels -> linear amplitude gain (20 dB = x10)."""
+  return tf.pow(10.0, tf.convert_to_tensor(db, tf.float32) / 20.0)
+
+
 def hz_to_midi(frequency_hz):
   """Hz -> MIDI note number (A4 = 440 Hz = 69); 0 Hz (and below) -> 0."""
   frequency_hz = tf.convert_to_tensor(frequency_hz, tf.float32)

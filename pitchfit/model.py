@@ -157,6 +157,24 @@ class TranscribingAutoencoder(keras.Model):
         controls['noise_magnitudes'], self.n_samples,
         self.config.model.sample_rate)
 
+  def _at_random_level(self, controls, training):
+    """Scales each example's amplitudes by a gain in [-synthetic_gain_db, 0] dB.
+
+    Harmonic amplitude, sinusoid amplitudes and noise magnitudes are linear
+    gains, so scaling them together is the same note played quieter. Only
+    while training: evaluation keeps the dataset's own levels.
+    """
+    gain_db = self.config.data.synthetic_gain_db
+    if not training or not gain_db:
+      return controls
+    batch = tf.shape(controls['harm_amp'])[0]
+    gain = core.db_to_amplitude(
+        tf.random.uniform([batch, 1, 1], -gain_db, 0.0))
+    scaled = dict(controls)
+    for key in ('harm_amp', 'sin_amps', 'noise_magnitudes'):
+      scaled[key] = controls[key] * gain
+    return scaled
+
   # -------------------------------------------------------------- losses
   def unsupervised_losses(self, audio, outputs):
     """Losses that need no labels: reconstruction and sin->harm consistency."""
@@ -218,7 +236,7 @@ class TranscribingAutoencoder(keras.Model):
     synthesize = self._synthesizes_audio
     if isinstance(data, (tuple, list)):  # finetuning: (real, synthetic)
       real, synthetic = data
-      controls = _as_controls(synthetic)
+      controls = self._at_random_level(_as_controls(synthetic), training)
       real_audio = real['audio']
       n_real = tf.shape(real_audio)[0]
       audio = tf.concat([real_audio, self.render_synthetic(controls)], axis=0)
@@ -230,7 +248,7 @@ class TranscribingAutoencoder(keras.Model):
       metrics['f0_rpa'], metrics['f0_rca'] = self.synthetic_pitch_accuracy(
           controls, synth_out)
     elif 'sin_amps' in data:  # pretraining on synthetic notes
-      controls = _as_controls(data)
+      controls = self._at_random_level(_as_controls(data), training)
       audio = self.render_synthetic(controls)
       outputs = self(audio, training=training, synthesize=synthesize)
       losses = self.unsupervised_losses(audio, outputs)

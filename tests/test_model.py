@@ -112,6 +112,27 @@ def test_tiny_model_overfits_a_few_examples(tiny_config):
   assert float(last['ss_f0_hz_loss']) < 0.5 * float(first['ss_f0_hz_loss'])
 
 
+def test_random_level_scales_each_note_as_a_whole(tiny_config):
+  config = config_lib.from_dict({}, '<t>', [*_tiny(tiny_config),
+                                            'data.synthetic_gain_db=20'])
+  model = training.build_model(config)
+  controls = model_lib._as_controls(synthetic_batch(config, 64))
+  quieter = model._at_random_level(controls, training=True)
+  gain = (quieter['harm_amp'] / controls['harm_amp']).numpy()   # [b, f, 1]
+  # One gain per note, shared by every frame and every control.
+  np.testing.assert_allclose(gain, np.broadcast_to(gain[:, :1], gain.shape),
+                             rtol=1e-4)
+  for key in ('sin_amps', 'noise_magnitudes'):
+    np.testing.assert_allclose(quieter[key], controls[key] * gain[:, :1],
+                               rtol=1e-4, atol=1e-12)
+  gain_db = 20 * np.log10(gain[:, 0, 0])
+  assert gain_db.min() >= -20 - 1e-3 and gain_db.max() <= 1e-3
+  assert gain_db.std() > 3   # spread over the range, not one fixed gain
+  np.testing.assert_array_equal(quieter['f0_hz'], controls['f0_hz'])
+  unchanged = model._at_random_level(controls, training=False)
+  assert unchanged['harm_amp'] is controls['harm_amp']
+
+
 def _tiny(config):
   """The tiny fixture's overrides, as a list for from_dict."""
   from tests.conftest import TINY_OVERRIDES
