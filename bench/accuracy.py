@@ -37,6 +37,7 @@ import numpy as np  # pylint: disable=wrong-import-position
 
 import corpus  # pylint: disable=wrong-import-position
 import trackers as trackers_lib  # pylint: disable=wrong-import-position
+from pitchfit import evaluation  # pylint: disable=wrong-import-position
 
 DEFAULT_MODEL = os.path.join(REPO, 'pitchfit', 'assets', 'default_model.npz')
 # Targets for pitchfit on the target row (see docs/benchmark.md).
@@ -48,14 +49,12 @@ MAX_VARIANT_CHANGE = 0.01  # |RPA of a variant - RPA clean|
 # ----------------------------------------------------------------- scoring
 def clip_frames(clip, est_time, est_f0):
   """A tracker's output on a clip as mir_eval-ready Frames at the label times."""
-  from pitchfit import evaluation  # pylint: disable=g-import-not-at-top
   f0 = trackers_lib.estimate_at(clip.ref_time, est_time, est_f0)
   return evaluation.to_frames(clip.ref_time, clip.ref_f0, f0, f0 > 0)
 
 
 def pooled_scores(frames):
   """RPA, RCA (oracle voicing) and counts of a list of Frames, pooled."""
-  from pitchfit import evaluation  # pylint: disable=g-import-not-at-top
   scores = evaluation.scores(evaluation.Frames.concatenate(frames))
   return {'rpa': scores['rpa'], 'rca': scores['rca'],
           'n_voiced': scores['n_voiced'], 'n_clips': len(frames)}
@@ -97,7 +96,6 @@ def summarize(frames, clips):
 
 def per_clip(frames, clips):
   """{tracker: {variant: [{name, category, rpa, rca, n_voiced}]}}."""
-  from pitchfit import evaluation  # pylint: disable=g-import-not-at-top
   out = {}
   for tracker, by_variant in frames.items():
     for variant, by_clip in by_variant.items():
@@ -263,18 +261,6 @@ def load_summary(path, trackers=None):
   return record, summary
 
 
-def _json_safe(value):
-  if isinstance(value, dict):
-    return {k: _json_safe(v) for k, v in value.items()}
-  if isinstance(value, (list, tuple)):
-    return [_json_safe(v) for v in value]
-  if isinstance(value, (float, np.floating)):
-    return None if np.isnan(value) else float(value)
-  if isinstance(value, np.integer):
-    return int(value)
-  return value
-
-
 # -------------------------------------------------------------------- main
 def parse_list(text, allowed, what):
   items = [x.strip() for x in text.split(',') if x.strip()]
@@ -396,7 +382,7 @@ def main(argv=None):
               'compute_seconds': seconds,
               'clips': per_clip(frames, clips)}
     with open(args.json, 'w') as f:
-      json.dump(_json_safe(record), f, indent=1)
+      json.dump(evaluation.json_safe(record), f, indent=1)
     print(f'wrote {args.json}')
 
 

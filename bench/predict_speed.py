@@ -65,12 +65,8 @@ def measure(track, clips, repeats):
 
 
 def pyin(audio):
-  import librosa  # pylint: disable=g-import-not-at-top
   from pitchfit import evaluation  # pylint: disable=g-import-not-at-top
-  return librosa.pyin(audio, fmin=evaluation.PYIN_FMIN_HZ,
-                      fmax=evaluation.PYIN_FMAX_HZ, sr=16000,
-                      frame_length=evaluation.PYIN_FRAME,
-                      hop_length=evaluation.PYIN_HOP, fill_na=None)
+  return evaluation.run_pyin(audio)
 
 
 def max_rss_mb():

@@ -28,6 +28,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, 'bench'))
 
 import accuracy  # pylint: disable=wrong-import-position
+from pitchfit import evaluation  # pylint: disable=wrong-import-position
 
 WARM_UP_S = 2.0
 TARGET_RTF = 0.05
@@ -127,7 +128,7 @@ def main(argv=None):
               'targets': [{'target': d, 'value': v, 'passed': p}
                           for d, v, p in checks]}
     with open(args.json, 'w') as f:
-      json.dump(accuracy._json_safe(record), f, indent=1)  # pylint: disable=protected-access
+      json.dump(evaluation.json_safe(record), f, indent=1)
     print(f'wrote {args.json}')
 
 

@@ -28,6 +28,8 @@ import types
 
 import numpy as np
 
+from pitchfit import evaluation
+
 SAMPLE_RATE = 16000
 FMIN_HZ = 32.7     # C1 (MIDI 24), the lowest synthetic pretraining pitch
 FMAX_HZ = 1046.5   # C6 (MIDI 84), the highest
@@ -72,26 +74,16 @@ class PyinTracker:
   """librosa's pYIN with a best-guess f0 in every frame."""
 
   name = 'pyin'
-  frame_length = 1024
-  hop_length = 160
+  frame_length = evaluation.PYIN_FRAME
+  hop_length = evaluation.PYIN_HOP
 
   def __init__(self):
-    import librosa  # pylint: disable=g-import-not-at-top
-    self._librosa = librosa
     self.version = package_version('librosa')
     self.settings = (f'fmin {FMIN_HZ} Hz, fmax {FMAX_HZ} Hz, frame '
                      f'{self.frame_length}, hop {self.hop_length}, fill_na=None')
 
   def track(self, audio):
-    audio = np.asarray(audio, np.float32)
-    if audio.size < self.frame_length:  # pYIN needs one whole frame
-      audio = np.pad(audio, (0, self.frame_length - audio.size))
-    f0, _, _ = self._librosa.pyin(
-        audio, fmin=FMIN_HZ, fmax=FMAX_HZ, sr=SAMPLE_RATE,
-        frame_length=self.frame_length, hop_length=self.hop_length,
-        fill_na=None)
-    # center=True (the default): frame k is centred on sample k * hop.
-    times = np.arange(f0.size) * self.hop_length / SAMPLE_RATE
+    times, f0, _, _ = evaluation.run_pyin(audio, SAMPLE_RATE, FMIN_HZ, FMAX_HZ)
     return times, np.asarray(f0, np.float64)
 
 
@@ -223,17 +215,7 @@ def estimate_at(ref_time, est_time, est_f0):
   if not valid.any():
     return np.zeros_like(ref_time)
   log_f0 = np.interp(ref_time, est_time[valid], np.log(est_f0[valid]))
-  if est_time.size == 1:
-    nearest, hop = np.zeros(ref_time.size, int), HOP_S
-  else:
-    nearest, hop = _nearest(ref_time, est_time), np.median(np.diff(est_time))
+  nearest = evaluation.nearest_index(ref_time, est_time)
+  hop = np.median(np.diff(est_time)) if est_time.size > 1 else HOP_S
   inside = (ref_time >= est_time[0] - hop) & (ref_time <= est_time[-1] + hop)
   return np.where(valid[nearest] & inside, np.exp(log_f0), 0.0)
-
-
-def _nearest(x, grid):
-  """Index of the nearest element of the increasing `grid` for each x."""
-  right = np.clip(np.searchsorted(grid, x), 1, grid.size - 1)
-  left = right - 1
-  return np.where(np.abs(x - grid[left]) <= np.abs(grid[right] - x), left,
-                  right)

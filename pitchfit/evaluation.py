@@ -197,6 +197,28 @@ class ModelEstimator:
     return np.exp(log_f0), conf >= voicing.THRESHOLD
 
 
+def run_pyin(audio, sample_rate=16000, fmin=PYIN_FMIN_HZ, fmax=PYIN_FMAX_HZ):
+  """librosa's pYIN, 1024-sample frames every 10 ms, a best guess everywhere.
+
+  Args:
+    audio: float [n] mono at sample_rate (padded to one frame if shorter).
+
+  Returns:
+    times [m] s (frame k centred on sample k * hop), f0 [m] Hz (fill_na=None:
+    unvoiced frames keep pYIN's best guess), voiced bool [m], voiced
+    probability [m].
+  """
+  import librosa  # pylint: disable=g-import-not-at-top
+  audio = np.asarray(audio, np.float32)
+  if audio.size < PYIN_FRAME:  # pYIN needs one whole frame
+    audio = np.pad(audio, (0, PYIN_FRAME - audio.size))
+  f0, voiced, prob = librosa.pyin(
+      audio, fmin=fmin, fmax=fmax, sr=sample_rate, frame_length=PYIN_FRAME,
+      hop_length=PYIN_HOP, fill_na=None)
+  times = np.arange(f0.size) * PYIN_HOP / sample_rate
+  return times, f0, voiced, prob
+
+
 class PyinEstimator:
   """librosa's pYIN at 10 ms (its first call compiles numba: about 20 s)."""
 
@@ -207,14 +229,7 @@ class PyinEstimator:
     self.frame_hop = frame_hop  # of the model frames track_windows returns
 
   def track(self, audio):
-    import librosa  # pylint: disable=g-import-not-at-top
-    audio = np.asarray(audio, np.float32)
-    if audio.size < PYIN_FRAME:  # pYIN needs one whole frame
-      audio = np.pad(audio, (0, PYIN_FRAME - audio.size))
-    f0, voiced, prob = librosa.pyin(
-        audio, fmin=PYIN_FMIN_HZ, fmax=PYIN_FMAX_HZ, sr=self.sample_rate,
-        frame_length=PYIN_FRAME, hop_length=PYIN_HOP, fill_na=None)
-    times = np.arange(f0.size) * PYIN_HOP / self.sample_rate
+    times, f0, voiced, prob = run_pyin(audio, self.sample_rate)
     return times, f0, prob, voiced
 
   def track_file(self, path):
@@ -238,13 +253,18 @@ def _on_reference(estimate, ref_time):
   times, f0, _, voiced = estimate
   est_f0, _ = interpolate_estimate(ref_time, times, f0, f0)
   # Voicing decisions are not averaged: take the nearest estimate frame.
-  nearest = np.clip(np.searchsorted(times, ref_time), 1, max(times.size - 1, 1))
-  if times.size > 1:
-    left_closer = (ref_time - times[nearest - 1]) <= (times[nearest] - ref_time)
-    nearest = np.where(left_closer, nearest - 1, nearest)
-  else:
-    nearest = np.zeros_like(nearest)
-  return est_f0, np.asarray(voiced)[nearest]
+  return est_f0, np.asarray(voiced)[nearest_index(ref_time, times)]
+
+
+def nearest_index(x, grid):
+  """Index of the nearest element of the increasing `grid` for each x (ties:
+  the earlier one)."""
+  x, grid = np.asarray(x), np.asarray(grid)
+  if grid.size == 1:
+    return np.zeros(x.shape, int)
+  right = np.clip(np.searchsorted(grid, x), 1, grid.size - 1)
+  left = right - 1
+  return np.where(x - grid[left] <= grid[right] - x, left, right)
 
 
 # -------------------------------------------------------------- the runs
@@ -260,16 +280,19 @@ class Report:
   skipped: list          # names of items left out and why
 
   def to_json(self):
-    return _json_safe(dataclasses.asdict(self))
+    return json_safe(dataclasses.asdict(self))
 
 
-def _json_safe(value):
+def json_safe(value):
+  """Nested scores -> plain JSON: numpy numbers as Python ones, NaN as null."""
   if isinstance(value, dict):
-    return {k: _json_safe(v) for k, v in value.items()}
+    return {k: json_safe(v) for k, v in value.items()}
   if isinstance(value, (list, tuple)):
-    return [_json_safe(v) for v in value]
-  if isinstance(value, float) and math.isnan(value):
-    return None
+    return [json_safe(v) for v in value]
+  if isinstance(value, (float, np.floating)):
+    return None if math.isnan(value) else float(value)
+  if isinstance(value, np.integer):
+    return int(value)
   return value
 
 

@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.join(REPO, 'bench'))
 import accuracy  # pylint: disable=wrong-import-position
 import corpus  # pylint: disable=wrong-import-position
 import trackers  # pylint: disable=wrong-import-position
+from pitchfit import evaluation  # pylint: disable=wrong-import-position
 
 SR = corpus.SAMPLE_RATE
 
@@ -162,7 +163,7 @@ def test_cli_rejects_unknown_trackers_and_variants(capsys):
 
 
 def test_json_is_strict(tmp_path):
-  record = accuracy._json_safe({'a': np.float64('nan'), 'b': [np.int64(3)]})  # pylint: disable=protected-access
+  record = evaluation.json_safe({'a': np.float64('nan'), 'b': [np.int64(3)]})
   path = tmp_path / 'r.json'
   path.write_text(json.dumps(record, allow_nan=False))
   assert json.loads(path.read_text()) == {'a': None, 'b': [3]}
