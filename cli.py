@@ -264,10 +264,9 @@ def evaluate(model_path, audio_dir, dataset, data_dir, max_examples, baseline,
       report, per_item=bool(audio_dir) if per_item is None else per_item))
   if json_path:
     os.makedirs(os.path.dirname(os.path.abspath(json_path)), exist_ok=True)
-    tmp = json_path + '.tmp'
-    with open(tmp, 'w') as f:
+    from pitchfit import atomic
+    with atomic.atomic_open(json_path) as f:
       json.dump(dict(report.to_json(), model=pitch_model.source), f, indent=1)
-    os.replace(tmp, json_path)
   if log_dir:
     from pitchfit import checkpoints
     evaluation.write_tensorboard(report, log_dir,

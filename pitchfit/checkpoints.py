@@ -12,6 +12,7 @@ import re
 
 import numpy as np
 
+from pitchfit import atomic
 from pitchfit.errors import UserError
 
 CHECKPOINT_DIR = 'checkpoints'
@@ -38,9 +39,8 @@ def save(model, directory, step, keep=3, include_optimizer=True):
     for i, v in enumerate(model.optimizer.variables):
       arrays[f'optimizer/{i:05d}'] = np.asarray(v.numpy())
   path = os.path.join(directory, f'ckpt-{int(step)}.npz')
-  tmp = path + '.tmp.npz'
-  np.savez(tmp, **arrays)
-  os.replace(tmp, path)
+  with atomic.atomic_path(path, suffix='.tmp.npz') as tmp:
+    np.savez(tmp, **arrays)
   for old in list_checkpoints(directory)[:-keep]:
     os.remove(old)
   return path

@@ -13,6 +13,7 @@ from typing import Optional
 
 import yaml
 
+from pitchfit import atomic
 from pitchfit.errors import UserError
 
 
@@ -271,7 +272,5 @@ def to_dict(config):
 
 def dump(config, path):
   """Writes the resolved config as YAML, atomically."""
-  tmp = f'{path}.tmp'
-  with open(tmp, 'w') as f:
+  with atomic.atomic_open(path) as f:
     yaml.safe_dump(to_dict(config), f, sort_keys=False)
-  os.replace(tmp, path)

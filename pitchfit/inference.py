@@ -13,6 +13,7 @@ import os
 import numpy as np
 import yaml
 
+from pitchfit import atomic
 from pitchfit import checkpoints
 from pitchfit import config as config_lib
 from pitchfit.errors import UserError
@@ -101,9 +102,8 @@ class PitchModel:
     arrays[_CONFIG_KEY] = np.array(stream.getvalue())
     if self.voicing is not None:
       arrays[_VOICING_KEY] = np.array(yaml.safe_dump(self.voicing))
-    tmp = path + '.tmp.npz'
-    np.savez_compressed(tmp, **arrays)
-    os.replace(tmp, path)
+    with atomic.atomic_path(path, suffix='.tmp.npz') as tmp:
+      np.savez_compressed(tmp, **arrays)
     return path
 
   def __call__(self, audio, synthesize=False):

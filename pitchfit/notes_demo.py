@@ -13,6 +13,7 @@ import numpy as np
 import soundfile
 import tqdm
 
+from pitchfit import atomic
 from pitchfit import core
 from pitchfit import plots
 from pitchfit import synthetic_notes
@@ -68,9 +69,9 @@ def _write_wav(path, audio, sample_rate):
   peak = float(np.max(np.abs(audio))) if audio.size else 0.0
   if peak > 0.99:
     audio = audio * (0.99 / peak)
-  temporary = f'{path}.tmp'
-  soundfile.write(temporary, audio, sample_rate, subtype='PCM_16', format='WAV')
-  os.replace(temporary, path)
+  with atomic.atomic_path(path) as temporary:
+    soundfile.write(temporary, audio, sample_rate, subtype='PCM_16',
+                    format='WAV')
 
 
 def render_example(example, index, name, output_dir,

@@ -15,6 +15,8 @@ from matplotlib import colors
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from pitchfit import atomic
+
 LOWEST_HZ = 30.0  # Bottom of the log axis: below the lowest note (MIDI 24).
 
 
@@ -116,8 +118,7 @@ def plot_f0_over_spectrogram(audio, sample_rate, times_s, f0_hz, path,
 
   path = os.fspath(path)
   extension = os.path.splitext(path)[1].lstrip('.') or 'png'
-  temporary = f'{path}.tmp'
-  figure.savefig(temporary, format=extension)
-  os.replace(temporary, path)
+  with atomic.atomic_path(path) as temporary:
+    figure.savefig(temporary, format=extension)
   return path
 

@@ -33,6 +33,7 @@ import types
 
 import numpy as np
 
+from pitchfit import atomic
 from pitchfit import voicing
 from pitchfit.errors import UserError
 
@@ -411,35 +412,13 @@ def track_file(path, pitch_model, step_ms=DEFAULT_STEP_MS, on_audio=None):
 
 
 # ------------------------------------------------------------ writing rows
-class _AtomicFile:
-  """Writes to `<path>.tmp` and renames onto path only on success."""
-
-  def __init__(self, path, mode='w'):
-    self.path = os.fspath(path)
-    self.tmp = f'{self.path}.tmp'
-    self.mode = mode
-    self.file = None
-
-  def __enter__(self):
-    self.file = open(self.tmp, self.mode)
-    return self.file
-
-  def __exit__(self, exc_type, exc, tb):
-    self.file.close()
-    if exc_type is None:
-      os.replace(self.tmp, self.path)
-    elif os.path.exists(self.tmp):
-      os.remove(self.tmp)
-    return False
-
-
 def write_rows_csv(chunks, path):
   """Streams row chunks into a `time,frequency,confidence` CSV, atomically.
 
   Returns the number of rows.
   """
   n = 0
-  with _AtomicFile(path) as f:
+  with atomic.atomic_open(path) as f:
     f.write(CSV_HEADER + '\n')
     for times, frequency, confidence in chunks:
       np.savetxt(f, np.stack([times, frequency, confidence], axis=-1),
@@ -451,7 +430,7 @@ def write_rows_csv(chunks, path):
 def write_rows_npz(chunks, path):
   """Writes time, frequency, confidence arrays (and the threshold) as .npz."""
   times, frequency, confidence = _concatenate(list(chunks))
-  with _AtomicFile(path, 'wb') as f:
+  with atomic.atomic_open(path, 'wb') as f:
     np.savez(f, time=times, frequency=frequency, confidence=confidence,
              voicing_threshold=np.float32(VOICING_THRESHOLD))
   return times.size

@@ -24,6 +24,7 @@ import pathlib
 
 import numpy as np
 
+from pitchfit import atomic
 from pitchfit import voicing
 from pitchfit.errors import UserError
 
@@ -176,11 +177,10 @@ def file_sample(pitch_model, path, max_seconds=DEFAULT_MAX_SECONDS, name=None):
 # ------------------------------------------------------------ the outputs
 def _write_wav(path, audio, sample_rate):
   import soundfile  # pylint: disable=g-import-not-at-top
-  tmp = f'{path}.tmp'
-  # Resyntheses can overshoot full scale; clip rather than wrap in PCM.
-  soundfile.write(tmp, np.clip(audio, -1.0, 1.0), sample_rate,
-                  subtype='PCM_16', format='WAV')
-  os.replace(tmp, path)
+  with atomic.atomic_path(path) as tmp:
+    # Resyntheses can overshoot full scale; clip rather than wrap in PCM.
+    soundfile.write(tmp, np.clip(audio, -1.0, 1.0), sample_rate,
+                    subtype='PCM_16', format='WAV')
 
 
 def _spectrogram(axes, audio, sample_rate, title):
@@ -254,9 +254,8 @@ def write_sample(sample, output_dir):
     _write_wav(paths[-1], audio, sample.sample_rate)
   png = figure_png(sample)
   paths.append(f'{base}.png')
-  with open(paths[-1] + '.tmp', 'wb') as f:
+  with atomic.atomic_open(paths[-1], 'wb') as f:
     f.write(png)
-  os.replace(paths[-1] + '.tmp', paths[-1])
   return paths, png
 
 

@@ -16,6 +16,7 @@ import time
 import keras
 import tensorflow as tf
 
+from pitchfit import atomic
 from pitchfit import checkpoints
 from pitchfit import config as config_lib
 from pitchfit import data
@@ -148,12 +149,10 @@ class RunLog(keras.callbacks.Callback):
     fields = ['step', 'minutes']
     for row in self.rows:
       fields += [k for k in row if k not in fields]
-    tmp = self.path + '.tmp'
-    with open(tmp, 'w', newline='') as f:
+    with atomic.atomic_open(self.path, newline='') as f:
       writer = csv.DictWriter(f, fieldnames=fields)
       writer.writeheader()
       writer.writerows(self.rows)
-    os.replace(tmp, self.path)
 
 
 # ------------------------------------------------------------------ the job

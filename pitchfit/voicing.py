@@ -30,6 +30,8 @@ import os
 import numpy as np
 import yaml
 
+from pitchfit import atomic
+
 THRESHOLD = 0.5
 SILENCE_DB = -70.0        # dBFS RMS of the input around a frame; 0 confidence
 SILENCE_FADE_DB = 10.0    # below SILENCE_DB - this; full confidence above it.
@@ -212,12 +214,9 @@ def ensure_calibrated(pitch_model):
       pass  # a damaged cache is refitted below
   pitch_model.voicing = calibrate(pitch_model)
   if cache:
-    tmp = f'{cache}.{os.getpid()}.tmp'
     try:
-      with open(tmp, 'w') as f:
+      with atomic.atomic_open(cache) as f:
         yaml.safe_dump(dict(pitch_model.voicing, checkpoint=checkpoint), f)
-      os.replace(tmp, cache)
     except OSError:
-      if os.path.exists(tmp):
-        os.remove(tmp)
+      pass  # read-only folder: the fit is simply not cached
   return pitch_model.voicing
