@@ -14,6 +14,8 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # pylint: disable=wrong-import-position
 
+from pitchfit import atomic  # pylint: disable=wrong-import-position
+
 
 def read_history(save_dir):
   with open(os.path.join(save_dir, 'history.csv')) as f:
@@ -45,9 +47,8 @@ def plot(rows, path, title):
   ax_loss.grid(alpha=0.3)
   fig.suptitle(title)
   fig.tight_layout()
-  tmp = path + '.tmp.png'
-  fig.savefig(tmp, dpi=110)
-  os.replace(tmp, path)
+  with atomic.atomic_path(path, suffix='.tmp.png') as tmp:
+    fig.savefig(tmp, dpi=110)
 
 
 def main():
