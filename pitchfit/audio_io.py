@@ -1,4 +1,4 @@
-"""Reading audio files from disk: any format, rate and channel count -> 16 kHz mono.
+"""Audio files: reading any format, rate and channel count -> 16 kHz mono; writing WAV.
 
 Shared by the real-audio TFDS builders and `pitchfit predict`. Errors that are
 the user's to fix (a missing, empty, corrupt or unreadable file) are raised as
@@ -13,6 +13,7 @@ import pathlib
 import numpy as np
 import soundfile
 
+from pitchfit import atomic
 from pitchfit.errors import UserError
 
 # Lower-case suffixes read by `load_audio` (libsndfile >= 1.1 reads MP3 too).
@@ -160,3 +161,14 @@ def load_audio(path, sample_rate=DEFAULT_SAMPLE_RATE, channel=None):
     raise UserError(f'{path}: contains NaN or infinite samples')
   mono = resample(np.ascontiguousarray(mono), rate, sample_rate)
   return np.ascontiguousarray(mono, dtype=np.float32)
+
+
+def write_wav(path, audio, sample_rate):
+  """Writes float audio [n] in [-1, 1] as a 16-bit WAV, atomically.
+
+  Samples beyond full scale are the caller's to handle (clip or scale):
+  libsndfile would clip them silently.
+  """
+  with atomic.atomic_path(path) as temporary:
+    soundfile.write(temporary, audio, sample_rate, subtype='PCM_16',
+                    format='WAV')

@@ -10,10 +10,9 @@ import contextlib
 import os
 
 import numpy as np
-import soundfile
 import tqdm
 
-from pitchfit import atomic
+from pitchfit import audio_io
 from pitchfit import core
 from pitchfit import plots
 from pitchfit import synthetic_notes
@@ -64,14 +63,10 @@ def _from_tfds(config_name, split, indices):
   return examples
 
 
-def _write_wav(path, audio, sample_rate):
-  """16-bit WAV, scaled down only if it would clip; temp name, then moved."""
+def _scaled_below_full_scale(audio):
+  """Audio scaled down only if it would clip."""
   peak = float(np.max(np.abs(audio))) if audio.size else 0.0
-  if peak > 0.99:
-    audio = audio * (0.99 / peak)
-  with atomic.atomic_path(path) as temporary:
-    soundfile.write(temporary, audio, sample_rate, subtype='PCM_16',
-                    format='WAV')
+  return audio * (0.99 / peak) if peak > 0.99 else audio
 
 
 def render_example(example, index, name, output_dir,
@@ -87,7 +82,8 @@ def render_example(example, index, name, output_dir,
   """
   audio = synthetic_notes.render_audio(example, note_config, seed=index)
   stem = os.path.join(output_dir, f'{name}_{index}')
-  _write_wav(stem + '.wav', audio, note_config.sample_rate)
+  audio_io.write_wav(stem + '.wav', _scaled_below_full_scale(audio),
+                     note_config.sample_rate)
   hop_s = core.HOP_SIZE / note_config.sample_rate
   times_s = np.arange(note_config.n_frames) * hop_s  # frame k at sample k * hop
   voiced = np.asarray(example['harm_amp']) >= sn_builder.VOICED_AMP_THRESHOLD

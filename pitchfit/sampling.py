@@ -25,6 +25,7 @@ import pathlib
 import numpy as np
 
 from pitchfit import atomic
+from pitchfit import audio_io
 from pitchfit import voicing
 from pitchfit.errors import UserError
 
@@ -175,14 +176,6 @@ def file_sample(pitch_model, path, max_seconds=DEFAULT_MAX_SECONDS, name=None):
 
 
 # ------------------------------------------------------------ the outputs
-def _write_wav(path, audio, sample_rate):
-  import soundfile  # pylint: disable=g-import-not-at-top
-  with atomic.atomic_path(path) as tmp:
-    # Resyntheses can overshoot full scale; clip rather than wrap in PCM.
-    soundfile.write(tmp, np.clip(audio, -1.0, 1.0), sample_rate,
-                    subtype='PCM_16', format='WAV')
-
-
 def _spectrogram(axes, audio, sample_rate, title):
   import librosa  # pylint: disable=g-import-not-at-top
   magnitude = np.abs(librosa.stft(np.asarray(audio, np.float32),
@@ -251,7 +244,8 @@ def write_sample(sample, output_dir):
   for suffix, audio in (('input', sample.audio), ('harmonic', sample.harm_audio),
                         ('sinusoidal', sample.sin_audio)):
     paths.append(f'{base}.{suffix}.wav')
-    _write_wav(paths[-1], audio, sample.sample_rate)
+    # Resyntheses can overshoot full scale; clip rather than wrap in PCM.
+    audio_io.write_wav(paths[-1], np.clip(audio, -1.0, 1.0), sample.sample_rate)
   png = figure_png(sample)
   paths.append(f'{base}.png')
   with atomic.atomic_open(paths[-1], 'wb') as f:

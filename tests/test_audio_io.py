@@ -147,3 +147,13 @@ def test_probe_audio_reads_the_header_only(tmp_path, stereo_44k):
     audio_io.probe_audio(tmp_path / 'bad.wav')
   with pytest.raises(UserError, match='gone.wav: no such file'):
     audio_io.probe_audio(tmp_path / 'gone.wav')
+
+
+def test_write_wav_round_trips_at_16_bits(tmp_path):
+  audio = (0.5 * np.sin(np.arange(1600) / 5.0)).astype(np.float32)
+  path = tmp_path / 'x.wav'
+  audio_io.write_wav(path, audio, 16000)
+  info = soundfile.info(path)
+  assert (info.samplerate, info.channels, info.subtype) == (16000, 1, 'PCM_16')
+  np.testing.assert_allclose(audio_io.load_audio(path), audio, atol=1 / 32768)
+  assert [p.name for p in tmp_path.iterdir()] == ['x.wav']
