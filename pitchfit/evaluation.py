@@ -374,11 +374,11 @@ def evaluate_dataset(spec, estimators, pitch_model, data_dir=None,
   from pitchfit import data  # pylint: disable=g-import-not-at-top
   name, _, _ = data.parse_spec(spec, 'test')
   if name == data.SYNTHETIC_PREFIX:
-    examples = _synthetic_examples(spec, pitch_model, data_dir,
-                                   max_examples or 256)
+    examples = synthetic_examples(spec, pitch_model, data_dir,
+                                  max_examples or 256)
     protocol = 'synthetic notes: one model window per example'
   else:
-    examples = _real_examples(spec, pitch_model, data_dir, max_examples)
+    examples = real_examples(spec, pitch_model, data_dir, max_examples)
     protocol = ('real TFDS examples: labels at the model frames, examples '
                 f'with max f0_confidence < {MIN_F0_CONFIDENCE} skipped')
   frames = {e.name: [] for e in estimators}
@@ -404,7 +404,7 @@ def evaluate_dataset(spec, estimators, pitch_model, data_dir=None,
   return _finish(spec, protocol, estimators, frames, items, [], skipped)
 
 
-def _synthetic_examples(spec, pitch_model, data_dir, max_examples):
+def synthetic_examples(spec, pitch_model, data_dir, max_examples):
   """Yields (name, audio [n_samples], ref f0 [n_frames]) of rendered notes."""
   from pitchfit import data  # pylint: disable=g-import-not-at-top
   m = pitch_model.config.model
@@ -420,7 +420,7 @@ def _synthetic_examples(spec, pitch_model, data_dir, max_examples):
     yield f'example_{i:05d}', audio, np.where(amp >= threshold, f0, 0.0)
 
 
-def _real_examples(spec, pitch_model, data_dir, max_examples):
+def real_examples(spec, pitch_model, data_dir, max_examples):
   """Yields (name, audio, ref f0 at model frames or None) of a real split."""
   from pitchfit import data  # pylint: disable=g-import-not-at-top
   ds = data.load_tfds(spec, data_dir)

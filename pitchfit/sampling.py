@@ -150,12 +150,10 @@ def dataset_samples(pitch_model, spec, count, data_dir=None):
   from pitchfit import evaluation  # pylint: disable=g-import-not-at-top
   name, _, _ = data.parse_spec(spec, 'test')
   if name == data.SYNTHETIC_PREFIX:
-    examples = evaluation._synthetic_examples(  # pylint: disable=protected-access
-        spec, pitch_model, data_dir, count)
+    examples = evaluation.synthetic_examples(spec, pitch_model, data_dir, count)
     prefix = 'synthetic'
   else:
-    examples = evaluation._real_examples(  # pylint: disable=protected-access
-        spec, pitch_model, data_dir, count)
+    examples = evaluation.real_examples(spec, pitch_model, data_dir, count)
     prefix = name
   for i, (_, audio, ref_f0) in enumerate(examples):
     yield make_sample(pitch_model, f'{prefix}_{i:03d}', audio, ref_f0)
