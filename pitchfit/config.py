@@ -107,6 +107,9 @@ class DataConfig:
   # 'generator' (endless, no disk) or a TFDS name like 'synthetic_notes/small'.
   synthetic: str = 'generator'
   synthetic_seed: int = 0
+  # Note style of the generator (a key of synthetic_notes.NOTE_STYLES): 'paper'
+  # is generate_notes_v2; 'sung' adds long notes, glides and formants.
+  synthetic_style: str = 'paper'
   # Real audio for finetuning, 'name[/config]:split' of a real-audio builder;
   # empty = pretraining on synthetic notes only.
   real: Optional[str] = None
@@ -248,7 +251,9 @@ def load(path, overrides=()):
 
 def validate(config, source):
   """Cross-field checks a type cannot express."""
+  from pitchfit import synthetic_notes  # pylint: disable=g-import-not-at-top
   m, t = config.model, config.train
+  styles = ', '.join(synthetic_notes.NOTE_STYLES)
   checks = [
       (m.n_samples % 512 == 0, 'model.n_samples must be a multiple of 512 (the hop)'),
       (len(m.stack_channels) == len(m.stack_blocks) == len(m.stack_strides),
@@ -259,6 +264,9 @@ def validate(config, source):
       (config.data.batch_size > 0, 'data.batch_size must be positive'),
       (config.data.synthetic_gain_db >= 0,
        'data.synthetic_gain_db is an attenuation range in dB and must be >= 0'),
+      (config.data.synthetic_style in synthetic_notes.NOTE_STYLES,
+       f'data.synthetic_style must be one of {styles}, '
+       f'got {config.data.synthetic_style!r}'),
       (t.steps > 0, 'train.steps must be positive'),
   ]
   for ok, message in checks:

@@ -58,9 +58,10 @@ def load_tfds(spec, data_dir=None, shuffle_files=False):
 
 
 # ------------------------------------------------------------ synthetic notes
-def _synthetic_split_seed(config_name, split):
+def _synthetic_split(config_name, split):
+  """(seed, NoteConfig) that generate a synthetic_notes config's split."""
   from tfds_builders.synthetic_notes import synthetic_notes_dataset_builder as b  # pylint: disable=g-import-not-at-top
-  return b.split_seed(config_name, split)
+  return b.split_seed(config_name, split), b.note_config(config_name)
 
 
 def _crop(tensor, start, length):
@@ -78,12 +79,15 @@ def synthetic_train(data_config, n_frames, start_example=0):
   """Endless unbatched stream of synthetic controls with n_frames frames.
 
   'generator' draws example start_example, start_example + 1, ... of the
-  data seed, so a resumed run continues with unseen examples.
+  data seed in the data's note style, so a resumed run continues with unseen
+  examples.
   """
   if data_config.synthetic == 'generator':
     return synthetic_notes.as_dataset(
         data_config.synthetic_seed,
-        synthetic_notes.NoteConfig(n_frames=n_frames), start=start_example)
+        synthetic_notes.note_config(data_config.synthetic_style,
+                                    n_frames=n_frames),
+        start=start_example)
   ds = load_tfds(data_config.synthetic + ':train', data_config.data_dir,
                  shuffle_files=True)
   ds = ds.repeat().shuffle(1024, seed=data_config.synthetic_seed)
@@ -107,8 +111,8 @@ def synthetic_eval(spec, n_frames, data_dir=None, n_examples=None):
   except UserError:
     if name != SYNTHETIC_PREFIX:
       raise
-    ds = synthetic_notes.as_dataset(_synthetic_split_seed(config, split),
-                                    count=n_examples)
+    seed, note_config = _synthetic_split(config, split)
+    ds = synthetic_notes.as_dataset(seed, note_config, count=n_examples)
   if n_examples:
     ds = ds.take(n_examples)
   total = synthetic_notes.NoteConfig().n_frames

@@ -8,6 +8,14 @@ original are fixed: the stored harmonic distribution is masked at Nyquist and
 renormalised (the original passed f0 instead of the harmonic frequencies), and
 integer ranges are inclusive via `Generator.integers(a, b + 1)`.
 
+Beyond the paper, the `sung` style (`NOTE_STYLES`) adds what singing has and
+those notes lack: notes up to 2 s, legato glides from the previous note's pitch
+and level, and harmonic spectra shaped by formants fixed in Hz (a glottal tilt
+times a cascade of vowel resonances), which move relative to the harmonics as
+the pitch moves. With its probabilities at zero (the `paper` style) the
+generator draws exactly the random numbers it always did, so the paper-style
+examples of every released split are unchanged.
+
 Example i of a split is a pure function of (seed, i): `generate_example(seed,
 i)` seeds its own `numpy.random.Generator` from both, so any shard rebuilds
 alone, on any worker, identically.
@@ -45,10 +53,33 @@ class NoteConfig:
   p_vibrato: float = 0.5
   midi_min: float = 24.0       # C1, 32.7 Hz
   midi_max: float = 84.0       # C6, 1046.5 Hz
+  # Beyond the paper (0 = off): probability that a voiced note after a voiced
+  # note starts with a glide from its pitch and level, over 2..max_glide_frames.
+  p_legato: float = 0.0
+  max_glide_frames: int = 8
+  # Probability that a voiced note's harmonic spectrum is vowel-like (formants
+  # in Hz) instead of the paper's random cosines over harmonic number.
+  p_formant: float = 0.0
 
   @property
   def n_samples(self):
     return self.n_frames * core.HOP_SIZE
+
+
+# Named sets of NoteConfig overrides. `paper` is generate_notes_v2; `sung`
+# mixes in voice-like notes (docs/cpu_model.md says why and what it measured).
+NOTE_STYLES = {
+    'paper': {},
+    'sung': {'max_note_length': 60, 'p_legato': 0.6, 'p_formant': 0.6},
+}
+
+
+def note_config(style='paper', **overrides):
+  """NoteConfig of a named style (a key of NOTE_STYLES), plus overrides."""
+  if style not in NOTE_STYLES:
+    raise ValueError(f'unknown note style {style!r}; choose one of '
+                     f'{", ".join(NOTE_STYLES)}.')
+  return NoteConfig(**{**NOTE_STYLES[style], **overrides})
 
 
 # ------------------------------------------------------------------- helpers
@@ -115,6 +146,67 @@ def _blended_shapes(rng, length, n, noise_std):
   return w * start + (1.0 - w) * end + noise_std * rng.standard_normal((length, n))
 
 
+def random_vowel(rng):
+  """Formant frequencies and bandwidths [4] (Hz) of a random vowel-like filter.
+
+  F1..F4 cover the ranges of sung vowels (F1 250-900, F2 up to 2500, singer's
+  formant region 2.2-3.5 kHz); bandwidths widen with frequency as in speech.
+  """
+  f1 = rng.uniform(250.0, 900.0)
+  f2 = rng.uniform(f1 + 200.0, 2500.0)
+  f3 = rng.uniform(max(f2 + 200.0, 2200.0), 3000.0 + 200.0)
+  f4 = rng.uniform(f3 + 300.0, 4000.0)
+  freqs = np.array([f1, f2, f3, f4])
+  bandwidths = rng.uniform(40.0, 120.0, 4) * (1.0 + freqs / 2000.0)
+  return freqs, bandwidths
+
+
+def vowel_log_response(frequency_hz, formant_hz, bandwidth_hz):
+  """Log magnitude of a cascade of unit-gain resonators at some frequencies.
+
+  Each resonator is |H(f)| = F^2 / |F^2 - f^2 + j f B|: 1 at 0 Hz, F / B at
+  its formant F, falling 12 dB per octave above it (a Klatt-style cascade).
+
+  Args:
+    frequency_hz: [...] frequencies to evaluate, Hz.
+    formant_hz: [..., n_formants] formant frequencies F, Hz (broadcast).
+    bandwidth_hz: [..., n_formants] bandwidths B, Hz (broadcast).
+
+  Returns:
+    [...] natural log of the cascade's magnitude.
+  """
+  f = np.asarray(frequency_hz)[..., None]
+  response = formant_hz ** 2 / np.hypot(formant_hz ** 2 - f ** 2,
+                                        f * bandwidth_hz)
+  return np.log(response).sum(axis=-1)
+
+
+def formant_logits(rng, f0_hz, n_harmonics):
+  """[length, n_harmonics] log amplitudes of a sung vowel at pitch f0_hz.
+
+  A glottal source falling 6-18 dB per octave through `vowel_log_response`,
+  with formants morphing between two random vowels over the note. The envelope
+  is fixed in Hz, so which harmonic is loudest depends on the pitch, as in
+  singing.
+
+  Args:
+    rng: a `numpy.random.Generator`.
+    f0_hz: [length] pitch of the note, Hz.
+    n_harmonics: number of harmonics.
+  """
+  length = f0_hz.shape[0]
+  harmonic_numbers = np.arange(1, n_harmonics + 1)
+  tilt = rng.uniform(1.0, 3.0)                 # amplitude ~ k^-tilt
+  start, end = random_vowel(rng), random_vowel(rng)
+  w = random_blend(rng, length, 1.0, 0.0)[:, None, None]
+  formants = w * start[0] + (1.0 - w) * end[0]      # [length, 1, 4]
+  bandwidths = w * start[1] + (1.0 - w) * end[1]
+  logits = (vowel_log_response(f0_hz[:, None] * harmonic_numbers, formants,
+                               bandwidths)
+            - tilt * np.log(harmonic_numbers))
+  return logits + rng.uniform(0, 0.3) * rng.standard_normal(logits.shape)
+
+
 # ----------------------------------------------------------------- generator
 def generate_notes(rng, config=NoteConfig()):
   """One example of random notes.
@@ -134,6 +226,7 @@ def generate_notes(rng, config=NoteConfig()):
   noise_logits = np.zeros((t_total, config.n_noise_bands))
 
   t = 0
+  previous = None  # (midi, amp logit) at the end of the last voiced note.
   while t < t_total:
     length = int(rng.integers(config.min_note_length, config.max_note_length + 1))
     stop = min(t + length, t_total)
@@ -141,19 +234,36 @@ def generate_notes(rng, config=NoteConfig()):
     note = slice(t, stop)
     if rng.uniform() <= config.p_silent:
       amp_logits[note] -= 10.0  # exp_sigmoid(-10) ~ 1e-7: silence.
+      previous = None
     else:
-      amp_logits[note] = (random_blend(rng, length, rng.uniform(-1, 3),
-                                       rng.uniform(-1, 3))
-                          + rng.uniform(0, 0.1) * rng.standard_normal(length))[:span]
-      dist_logits[note] = _blended_shapes(rng, length, config.n_harmonics,
-                                          rng.uniform(0, 0.5))[:span]
+      # Drawn only when enabled, so the paper style's random stream is intact.
+      legato = (previous is not None and config.p_legato > 0
+                and rng.uniform() < config.p_legato)
+      amp_start = previous[1] if legato else rng.uniform(-1, 3)
+      amp = (random_blend(rng, length, amp_start, rng.uniform(-1, 3))
+             + rng.uniform(0, 0.1) * rng.standard_normal(length))
+      amp_logits[note] = amp[:span]
+      formant = config.p_formant > 0 and rng.uniform() < config.p_formant
+      if not formant:
+        dist_logits[note] = _blended_shapes(rng, length, config.n_harmonics,
+                                            rng.uniform(0, 0.5))[:span]
       midi = np.full(length, rng.uniform(config.midi_min, config.midi_max))
+      if legato:
+        # Sung intervals are mostly within an octave of the previous note.
+        midi[:] = np.clip(previous[0] + rng.uniform(-12.0, 12.0),
+                          config.midi_min, config.midi_max)
+        glide = min(int(rng.integers(2, config.max_glide_frames + 1)), length)
+        midi[:glide] = random_blend(rng, glide, previous[0], midi[0])
       if rng.uniform() <= config.p_vibrato:
         depth = random_blend(rng, length, rng.uniform(0, 1), rng.uniform(0, 1))
         periods = rng.uniform(0, length * 2.0 / config.min_note_length)
         midi += depth * np.sin(np.linspace(0, 2 * np.pi * periods, length))
       midi += rng.uniform(0, 0.1) * rng.standard_normal(length)
       f0_midi[note] = midi[:span]
+      if formant:
+        dist_logits[note] = formant_logits(rng, midi_to_hz(midi[:span]),
+                                           config.n_harmonics)
+      previous = (midi[span - 1], amp[span - 1])
     noise = _blended_shapes(rng, length, config.n_noise_bands, rng.uniform(0, 0.2))
     noise_logits[note] = (noise - rng.uniform(1, 10))[:span]
     t = stop

@@ -74,6 +74,8 @@ def test_invalid_yaml_and_missing_file(tmp_path):
 def test_cross_field_validation(tmp_path):
   with pytest.raises(config_lib.ConfigError, match='multiple of 512'):
     config_lib.load(write(tmp_path, 'model: {n_samples: 1000}\n'))
+  with pytest.raises(config_lib.ConfigError, match="one of paper, sung, got 'opera'"):
+    config_lib.load(write(tmp_path, 'data: {synthetic_style: opera}\n'))
 
 
 def test_dump_round_trip(tmp_path):

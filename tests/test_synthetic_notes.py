@@ -112,3 +112,99 @@ def test_render_audio_is_finite_and_full_length():
   assert audio.shape == (CONFIG.n_samples,) == (64000,)
   assert np.isfinite(audio).all() and np.sqrt(np.mean(audio ** 2)) > 1e-3
   np.testing.assert_array_equal(audio, synthetic_notes.render_audio(example, seed=3))
+
+
+# ------------------------------------------------------------ the sung style
+SUNG = synthetic_notes.note_config('sung')
+
+
+def test_paper_style_is_the_default_config_and_unknown_styles_are_refused():
+  assert synthetic_notes.note_config('paper') == CONFIG
+  assert synthetic_notes.note_config('sung', n_frames=32).n_frames == 32
+  with pytest.raises(ValueError, match='sung'):
+    synthetic_notes.note_config('opera')
+
+
+def test_zero_sung_probabilities_leave_the_paper_examples_unchanged():
+  # The released paper-style splits must not move: with p_legato = p_formant
+  # = 0 not a single extra random number may be drawn.
+  longer = dataclasses.replace(CONFIG, max_glide_frames=3)
+  for i in range(5):
+    a = synthetic_notes.generate_example(11, i)
+    b = synthetic_notes.generate_example(11, i, longer)
+    for name in a:
+      np.testing.assert_array_equal(a[name], b[name])
+
+
+def test_sung_examples_are_valid_controls():
+  for i in range(10):
+    ex = synthetic_notes.generate_example(5, i, SUNG)
+    for name, value in ex.items():
+      assert np.all(np.isfinite(value)), name
+    voiced = ex['harm_amp'] >= VOICED
+    np.testing.assert_allclose(ex['harm_dist'].sum(-1), 1.0, rtol=1e-5)
+    assert np.all(ex['harm_dist'][ex['sin_freqs'] >= CONFIG.sample_rate / 2] == 0)
+    midi = _midi(ex['f0_hz'][voiced])
+    assert midi.min() > 24 - 3 and midi.max() < 84 + 3  # vibrato and jitter
+
+
+def _glides(config, n=60, run=3):
+  """Runs of `run` frame steps that all move the pitch > 0.5 semitone the same
+  way: a glide. A paper-style jump is one step; vibrato turns back sooner."""
+  count = 0
+  for i in range(n):
+    ex = synthetic_notes.generate_example(2, i, config)
+    voiced = ex['harm_amp'] >= VOICED
+    step = np.diff(_midi(ex['f0_hz']))
+    both_voiced = voiced[1:] & voiced[:-1]
+    for moving in ((step > 0.5) & both_voiced, (step < -0.5) & both_voiced):
+      windows = np.lib.stride_tricks.sliding_window_view(moving, run)
+      count += np.sum(windows.all(axis=-1))
+  return count
+
+
+def test_sung_notes_glide_between_pitches():
+  assert _glides(SUNG) > 5 * max(_glides(CONFIG), 5)
+
+
+def test_sung_notes_last_up_to_60_frames():
+  lengths = []
+  for i in range(40):
+    midi = _midi(synthetic_notes.generate_example(3, i, SUNG)['f0_hz'])
+    # A note ends where the base pitch jumps; vibrato and glides move < 1.
+    cuts = np.flatnonzero(np.abs(np.diff(midi)) > 2.5)
+    lengths += list(np.diff(cuts))
+  assert max(lengths) > 25
+
+
+def test_vowel_response_is_one_at_dc_and_peaks_at_its_formants():
+  formants = np.array([500.0, 1500.0])
+  bandwidths = np.array([50.0, 100.0])
+  freqs = np.linspace(1.0, 3000.0, 3000)
+  log_response = synthetic_notes.vowel_log_response(freqs, formants, bandwidths)
+  np.testing.assert_allclose(
+      synthetic_notes.vowel_log_response(np.array([0.0]), formants, bandwidths),
+      0.0, atol=1e-9)
+  peaks = freqs[1:-1][(log_response[1:-1] > log_response[:-2])
+                      & (log_response[1:-1] > log_response[2:])]
+  np.testing.assert_allclose(peaks, formants, atol=5.0)
+  # Alone, a resonator gains F / B at F.
+  one = synthetic_notes.vowel_log_response(np.array([500.0]), formants[:1],
+                                           bandwidths[:1])
+  np.testing.assert_allclose(np.exp(one), 500.0 / 50.0, rtol=1e-6)
+
+
+def test_formant_envelope_is_fixed_in_hz_not_in_harmonic_number():
+  # Same vowel (same rng state), pitch halved: harmonic 2k of the low note sits
+  # where harmonic k of the high one did, so their levels differ only by the
+  # source tilt (a constant here) and the per-harmonic noise (std <= 0.3);
+  # at equal harmonic numbers the formants make them differ far more.
+  def logits(f0):
+    return synthetic_notes.formant_logits(np.random.default_rng(4),
+                                          np.full(3, f0), 40)[0]
+  high, low = logits(220.0), logits(110.0)
+  k = np.arange(1, 21)
+  same_hz = low[2 * k - 1] - high[k - 1]
+  same_number = low[k - 1] - high[k - 1]
+  assert np.std(same_hz) < 0.6
+  assert np.std(same_number) > 3 * np.std(same_hz)

@@ -5,6 +5,10 @@ for the split's fixed seed, so every config is a prefix of the bigger ones and
 any chunk of any split rebuilds alone, on any worker, identically. Generation is
 a Beam pipeline over chunks of indices, so the 10M-example `paper` config
 spreads over as many workers as a runner offers.
+
+The `sung_*` configs draw the `sung` note style of
+`pitchfit.synthetic_notes.NOTE_STYLES` (long notes, legato glides, vowel
+formants) at the same split seeds; the others draw the paper's style.
 """
 
 import dataclasses
@@ -14,7 +18,7 @@ import tensorflow_datasets as tfds
 
 from pitchfit import synthetic_notes
 
-NOTE_CONFIG = synthetic_notes.NoteConfig()
+NOTE_CONFIG = synthetic_notes.NoteConfig()  # the paper's style; shapes of all
 
 # One seed per split, shared by all configs (so `tiny` is the first 64 train
 # examples of `small` and of `paper`). Train uses 0, the default seed of the
@@ -35,13 +39,14 @@ VOICED_AMP_THRESHOLD = 1e-4
 
 @dataclasses.dataclass(eq=False)
 class SyntheticNotesConfig(tfds.core.BuilderConfig):
-  """A size of the dataset: examples per split."""
+  """A size of the dataset (examples per split) and a note style."""
   split_sizes: dict = dataclasses.field(default_factory=dict)
+  note_style: str = 'paper'   # a key of synthetic_notes.NOTE_STYLES
 
 
-def _config(name, n_train, n_test, description):
+def _config(name, n_train, n_test, description, note_style='paper'):
   return SyntheticNotesConfig(
-      name=name, description=description,
+      name=name, description=description, note_style=note_style,
       split_sizes={'train': n_train, 'test': n_test})
 
 
@@ -52,6 +57,10 @@ BUILDER_CONFIGS = [
     _config('paper', 10_000_000, 10_000,
             "The paper's pretraining set: 10,000,000 train / 10,000 test "
             '(about 1.8 TB; build it on a distributed Beam runner).'),
+    _config('sung_small', 20_000, 1_000,
+            "Development runs on the 'sung' note style (notes up to 2 s, "
+            'legato glides, vowel formants): 20,000 train / 1,000 test.',
+            note_style='sung'),
 ]
 _CONFIGS_BY_NAME = {config.name: config for config in BUILDER_CONFIGS}
 
@@ -67,8 +76,13 @@ def _lookup(config_name, split):
   return _CONFIGS_BY_NAME[config_name]
 
 
+def note_config(config_name):
+  """The NoteConfig every example of a config is generated with."""
+  return synthetic_notes.note_config(_lookup(config_name, 'train').note_style)
+
+
 def split_seed(config_name, split):
-  """Seed of a split: example i is `generate_example(seed, i, NOTE_CONFIG)`."""
+  """Seed of a split: example i is `generate_example(seed, i, note_config)`."""
   _lookup(config_name, split)
   return SPLIT_SEEDS[split]
 
@@ -101,8 +115,13 @@ def _generate_chunk(start, split, seed, count, chunk_size, note_config):
 class Builder(tfds.core.GeneratorBasedBuilder):
   """DatasetBuilder for synthetic_notes."""
 
-  VERSION = tfds.core.Version('1.0.0')
+  VERSION = tfds.core.Version('1.1.0')
+  # Examples of the paper-style configs are the same in both versions.
+  SUPPORTED_VERSIONS = [tfds.core.Version('1.0.0')]
   RELEASE_NOTES = {
+      '1.1.0': "Adds the sung_small config (the generator's 'sung' note "
+               'style: long notes, legato glides, vowel formants). tiny, '
+               'small and paper are unchanged.',
       '1.0.0': 'Initial release: generate_notes_v2 distributions, harmonic '
                'distribution masked at Nyquist, per-example seeds (seed, i).',
   }
@@ -143,4 +162,4 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         | beam.Reshuffle()
         | beam.FlatMap(_generate_chunk, split=split, seed=SPLIT_SEEDS[split],
                        count=count, chunk_size=chunk_size,
-                       note_config=NOTE_CONFIG))
+                       note_config=note_config(self.builder_config.name)))

@@ -104,10 +104,20 @@ def test_split_seeds_and_sizes_without_building():
   assert sn_builder.split_size('tiny', 'train') == 64
   assert sn_builder.split_size('paper', 'train') == 10_000_000
   assert sn_builder.split_seed('small', 'test') != sn_builder.split_seed('small', 'train')
-  with pytest.raises(ValueError, match='tiny, small, paper'):
+  with pytest.raises(ValueError, match='tiny, small, paper, sung_small'):
     sn_builder.split_seed('huge', 'train')
   with pytest.raises(ValueError, match='train, test'):
     sn_builder.split_size('tiny', 'validation')
+
+
+
+def test_configs_name_their_note_style_and_old_builds_stay_readable():
+  assert sn_builder.note_config('small') == synthetic_notes.NoteConfig()
+  assert sn_builder.note_config('sung_small') == synthetic_notes.note_config('sung')
+  assert sn_builder.split_seed('sung_small', 'test') == sn_builder.split_seed('small', 'test')
+  # 1.1.0 only added a config: data built at 1.0.0 is still loadable.
+  assert str(sn_builder.Builder.VERSION) in sn_builder.Builder.RELEASE_NOTES
+  assert '1.0.0' in [str(v) for v in sn_builder.Builder.SUPPORTED_VERSIONS]
 
 
 if __name__ == '__main__':
