@@ -98,7 +98,7 @@ def render_examples(note_config, split, count, start, output_dir):
   """Renders examples start..start+count-1 of synthetic_notes/<note_config>.
 
   Args:
-    note_config: builder config name ('tiny', 'small' or 'paper').
+    note_config: builder config name ('tiny', 'small', 'paper', 'sung_small').
     split: 'train' or 'test'.
     count: number of examples.
     start: first example index.
@@ -114,7 +114,8 @@ def render_examples(note_config, split, count, start, output_dir):
   source = f'the built dataset synthetic_notes/{note_config}'
   if examples is None or sorted(examples) != indices:
     seed = sn_builder.split_seed(note_config, split)
-    examples = {i: synthetic_notes.generate_example(seed, i, sn_builder.NOTE_CONFIG)
+    style = sn_builder.note_config(note_config)
+    examples = {i: synthetic_notes.generate_example(seed, i, style)
                 for i in indices}
     source = f'the generator (synthetic_notes/{note_config} is not built)'
   os.makedirs(output_dir, exist_ok=True)

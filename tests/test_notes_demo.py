@@ -13,15 +13,16 @@ from pitchfit.errors import UserError
 from tfds_builders.synthetic_notes import synthetic_notes_dataset_builder as sn_builder
 
 
-def _expected_audio(split, index):
-  seed = sn_builder.split_seed('tiny', split)
-  audio = synthetic_notes.render_audio(synthetic_notes.generate_example(seed, index),
-                                       seed=index)
+def _expected_audio(split, index, config='tiny'):
+  seed = sn_builder.split_seed(config, split)
+  example = synthetic_notes.generate_example(seed, index,
+                                             sn_builder.note_config(config))
+  audio = synthetic_notes.render_audio(example, seed=index)
   peak = np.abs(audio).max()
   return audio * (0.99 / peak) if peak > 0.99 else audio
 
 
-def _check_outputs(directory, split, indices):
+def _check_outputs(directory, split, indices, config='tiny'):
   names = sorted(os.listdir(directory))
   assert names == sorted(f'synthetic_notes_{split}_{i}.{ext}'
                          for i in indices for ext in ('wav', 'png'))
@@ -29,7 +30,8 @@ def _check_outputs(directory, split, indices):
     audio, sample_rate = soundfile.read(
         os.path.join(directory, f'synthetic_notes_{split}_{i}.wav'), dtype='float32')
     assert sample_rate == 16000 and audio.shape == (64000,)
-    np.testing.assert_allclose(audio, _expected_audio(split, i), atol=2.0 / 32768)
+    np.testing.assert_allclose(audio, _expected_audio(split, i, config),
+                               atol=2.0 / 32768)
 
 
 def _use_default_data_dir(monkeypatch, data_dir):
@@ -44,6 +46,16 @@ def test_renders_from_the_generator_when_not_built(tmp_path, monkeypatch, capsys
   assert len(paths) == 4 and all(os.path.exists(p) for p in paths)
   _check_outputs(out, 'test', [3, 4])
   assert 'from the generator' in capsys.readouterr().out
+
+
+def test_sung_config_renders_sung_notes(tmp_path, monkeypatch):
+  _use_default_data_dir(monkeypatch, tmp_path / 'no_datasets')
+  out = tmp_path / 'out'
+  notes_demo.render_examples('sung_small', 'train', 1, 0, str(out))
+  _check_outputs(out, 'train', [0], config='sung_small')
+  # ... which are not the paper-style notes of the same seed and index.
+  assert not np.allclose(_expected_audio('train', 0, 'sung_small'),
+                         _expected_audio('train', 0, 'small'), atol=1e-3)
 
 
 def test_reads_the_built_dataset_when_there_is_one(tmp_path, monkeypatch, capsys):
