@@ -149,12 +149,13 @@ def _blended_shapes(rng, length, n, noise_std):
 def random_vowel(rng):
   """Formant frequencies and bandwidths [4] (Hz) of a random vowel-like filter.
 
-  F1..F4 cover the ranges of sung vowels (F1 250-900, F2 up to 2500, singer's
-  formant region 2.2-3.5 kHz); bandwidths widen with frequency as in speech.
+  F1..F4 cover the ranges of sung vowels (F1 250-900 Hz, F2 up to 2.5 kHz,
+  F3 2.2-3.2 kHz, F4 up to 4 kHz, each above the one before); bandwidths widen
+  with frequency as in speech.
   """
   f1 = rng.uniform(250.0, 900.0)
   f2 = rng.uniform(f1 + 200.0, 2500.0)
-  f3 = rng.uniform(max(f2 + 200.0, 2200.0), 3000.0 + 200.0)
+  f3 = rng.uniform(max(f2 + 200.0, 2200.0), 3200.0)
   f4 = rng.uniform(f3 + 300.0, 4000.0)
   freqs = np.array([f1, f2, f3, f4])
   bandwidths = rng.uniform(40.0, 120.0, 4) * (1.0 + freqs / 2000.0)
