@@ -77,15 +77,28 @@ def _open(path):
     raise UserError(f'{path}: not a pitchfit checkpoint ({e})') from None
 
 
-def restore(model, path, restore_optimizer=True):
+def restore(model, path, restore_optimizer=True, may_be_new=()):
   """Loads a checkpoint into a built model (and its built optimizer).
 
   Raises UserError naming the variable (layer) whose shape differs, or that
   is missing, so a finetuning config that changed a size fails clearly.
+
+  Args:
+    may_be_new: layer names (path components) whose variables may be absent
+      from the checkpoint; they keep their initial values. For layers that
+      extend a model without changing its function (nn.ResNet's zero-init
+      second stem), when starting from a model trained without them.
+
+  Returns:
+    keys of the variables left at their initial values.
   """
   arrays = _open(path)
+  kept = []
   for variable in model.weights:
     key = _variable_key(variable, model.name)
+    if key not in arrays and set(key.split('/')) & set(may_be_new):
+      kept.append(key)
+      continue
     if key not in arrays:
       raise UserError(f'{path}: has no weights for layer variable '
                       f"'{key[len('model/'):]}' (was it made by a different "
@@ -105,3 +118,4 @@ def restore(model, path, restore_optimizer=True):
                       f'({len(names)} saved variables, {len(variables)} here)')
     for name, variable in zip(names, variables):
       variable.assign(arrays[name])
+  return kept

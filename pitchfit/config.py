@@ -31,6 +31,12 @@ class ModelConfig:
   # Centre each STFT window on its control frame (the paper starts it there,
   # so the window looks 64 ms ahead of the frame it describes).
   center_frames: bool = False
+  # Beyond the paper: 0 = one log-mel input (FFT 2048, a 128-ms window).
+  # N > 0 adds a second log-mel with an N-sample window at the same hop, fed
+  # through its own stem conv and summed with the first: a 64-ms window
+  # (1024) follows fast pitch moves the long one smears. Its stem starts at
+  # zero, so a model restored without it computes exactly what it did.
+  short_window_fft: int = 0
   # ResNet sinusoidal encoder (paper 'small'): stem conv, then bottleneck
   # stacks; strides act on frequency only, so time resolution is kept.
   stem_channels: int = 64
@@ -259,6 +265,10 @@ def validate(config, source):
       (len(m.stack_channels) == len(m.stack_blocks) == len(m.stack_strides),
        'model.stack_channels, stack_blocks and stack_strides must have one entry per stack'),
       (m.f0_hz_min < m.f0_hz_max, 'model.f0_hz_min must be below f0_hz_max'),
+      (m.short_window_fft in (0, 512, 1024),
+       'model.short_window_fft must be 0 (off), 512 or 1024 samples '
+       f'(at least the 512 hop, shorter than the 2048 main window), got '
+       f'{m.short_window_fft!r}'),
       (t.distribution in ('default', 'mirrored', 'multi_worker', 'tpu'),
        "train.distribution must be one of default, mirrored, multi_worker, tpu"),
       (config.data.batch_size > 0, 'data.batch_size must be positive'),

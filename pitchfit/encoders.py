@@ -28,6 +28,7 @@ class SinusoidalEncoder(layers.Layer):
     self.config = config
     self.resnet = nn.ResNet(config.stem_channels, config.stack_channels,
                             config.stack_blocks, config.stack_strides,
+                            second_input=bool(config.short_window_fft),
                             name='resnet')
     self.frequency_head_factor = (
         layers.Dense(config.frequency_head_rank, use_bias=False,
@@ -42,7 +43,14 @@ class SinusoidalEncoder(layers.Layer):
     c = self.config
     logmel = spectral_ops.compute_logmel(audio, c.sample_rate, n_mels=c.n_mels,
                                           center=c.center_frames)
-    x = self.resnet(logmel[..., tf.newaxis])
+    short = None
+    if c.short_window_fft:
+      # Same hop (512) and frame count, so the two grids align frame by frame.
+      short = spectral_ops.compute_logmel(
+          audio, c.sample_rate, n_mels=c.n_mels, fft_size=c.short_window_fft,
+          overlap=1.0 - core.HOP_SIZE / c.short_window_fft,
+          center=c.center_frames)[..., tf.newaxis]
+    x = self.resnet(logmel[..., tf.newaxis], short)
     shape = tf.shape(x)
     x = tf.reshape(x, [shape[0], shape[1], x.shape[2] * x.shape[3]])
     frequency_features = (self.frequency_head_factor(x)

@@ -8,6 +8,10 @@ import keras
 from keras import layers
 from keras import ops
 
+# Layers that start at zero so that adding them to a trained model leaves its
+# function unchanged: `train.restore_from` may load a checkpoint without them.
+ZERO_INIT_LAYERS = ('second_stem',)
+
 
 class Normalize(layers.Layer):
   """Per-example normalization over time, frequency and channels jointly.
@@ -65,13 +69,22 @@ class ResNet(layers.Layer):
   bottleneck blocks; the first block of a stack projects and strides.
 
   Input [batch, time, freq, 1] -> [batch, time, freq', 4 * channels[-1]].
+  With `second_input`, call(x, x2) also takes a second spectrogram of x's
+  shape through its own stem conv, zero-initialised, and sums the two stems.
   """
 
   def __init__(self, stem_channels, stack_channels, stack_blocks,
-               stack_strides, **kwargs):
+               stack_strides, second_input=False, **kwargs):
     super().__init__(**kwargs)
     self.stem = layers.Conv2D(stem_channels, 7, strides=(1, 2), padding='same',
                               name='stem')
+    # Zeros (and no bias): adding this input leaves a trained network's
+    # function unchanged until training gives it weight.
+    self.second_stem = (
+        layers.Conv2D(stem_channels, 7, strides=(1, 2), padding='same',
+                      use_bias=False, kernel_initializer='zeros',
+                      name='second_stem')
+        if second_input else None)
     self.pool = layers.MaxPooling2D((1, 3), strides=(1, 2), padding='same',
                                     name='pool')
     self.blocks = []
@@ -83,8 +96,11 @@ class ResNet(layers.Layer):
             name=f'stack_{i}_block_{j}'))
     self.norm_out = Normalize(name='norm_out')
 
-  def call(self, x):
-    x = self.pool(self.stem(x))
+  def call(self, x, x2=None):
+    x = self.stem(x)
+    if self.second_stem is not None:
+      x = x + self.second_stem(x2)
+    x = self.pool(x)
     for block in self.blocks:
       x = block(x)
     return ops.relu(self.norm_out(x))

@@ -21,6 +21,7 @@ from pitchfit import checkpoints
 from pitchfit import config as config_lib
 from pitchfit import data
 from pitchfit import model as model_lib
+from pitchfit import nn
 from pitchfit.errors import UserError
 
 
@@ -63,7 +64,11 @@ def restore_pretrained(model, path, restart_schedule):
   ckpt = path if os.path.isfile(path) else checkpoints.latest(path)
   if ckpt is None:
     raise UserError(f'restore_from: {path}: no checkpoint found there')
-  checkpoints.restore(model, ckpt, restore_optimizer=False)
+  kept = checkpoints.restore(model, ckpt, restore_optimizer=False,
+                             may_be_new=nn.ZERO_INIT_LAYERS)
+  if kept:
+    print(f'restore_from: {len(kept)} variables not in {ckpt} start at '
+          f'their (function-preserving) initial values: {", ".join(kept)}')
   if not restart_schedule:
     model.optimizer.iterations.assign(checkpoints.step_of(ckpt))
   return ckpt

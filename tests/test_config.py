@@ -76,6 +76,8 @@ def test_cross_field_validation(tmp_path):
     config_lib.load(write(tmp_path, 'model: {n_samples: 1000}\n'))
   with pytest.raises(config_lib.ConfigError, match="one of paper, sung, got 'opera'"):
     config_lib.load(write(tmp_path, 'data: {synthetic_style: opera}\n'))
+  with pytest.raises(config_lib.ConfigError, match='short_window_fft.*got 2048'):
+    config_lib.load(write(tmp_path, 'model: {short_window_fft: 2048}\n'))
 
 
 def test_dump_round_trip(tmp_path):

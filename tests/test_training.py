@@ -111,6 +111,28 @@ def test_restore_from_loads_weights_and_restarts_schedule(tmp_path, tiny_config)
   assert int(continued.optimizer.iterations.numpy()) == 50
 
 
+
+def test_restore_from_adds_a_zero_second_window_without_changing_f0(
+    tmp_path, tiny_config):
+  model = training.build_model(tiny_config)
+  ckpt = checkpoints.save(model, str(tmp_path / 'ckpts'), 1)
+  two = config_lib.from_dict({}, '<t>',
+                             [*TINY_OVERRIDES, 'model.short_window_fft=1024'])
+  extended = training.build_model(two)
+  training.restore_pretrained(extended, ckpt, restart_schedule=True)
+  audio = np.random.default_rng(0).normal(
+      0.0, 0.1, (2, tiny_config.model.n_samples)).astype(np.float32)
+  np.testing.assert_array_equal(model(audio)['f0_hz'].numpy(),
+                                extended(audio)['f0_hz'].numpy())
+  # The second stem is a real input: other weights there change the output.
+  stem = [v for v in extended.weights if 'second_stem' in v.path][0]
+  stem.assign(np.full(stem.shape, 0.05, np.float32))
+  assert not np.allclose(model(audio)['sin_amps'].numpy(),
+                         extended(audio)['sin_amps'].numpy())
+  # A model file must still match exactly: resuming or loading never skips.
+  with pytest.raises(UserError, match='second_stem'):
+    checkpoints.restore(extended, ckpt)
+
 def test_cli_help_version_and_bad_config(tmp_path):
   assert run_cli('--help').returncode == 0
   version = run_cli('--version')
