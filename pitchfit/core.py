@@ -118,6 +118,40 @@ def frequencies_softmax(logits, depth, hz_min=20.0, hz_max=8000.0):
   return unit_to_hz(unit, hz_min, hz_max)
 
 
+def frequencies_around_peak(logits, depth, hz_min=20.0, hz_max=8000.0,
+                            radius=8):
+  """Frequencies as the expected bin near the most probable bin (for inference).
+
+  As frequencies_softmax, but the mean is taken over the bins within `radius`
+  of the argmax only (CREPE decodes its pitch this way). When the softmax has
+  two modes, an octave or another voice apart, the full expectation lands
+  between them, on a pitch no one played; this stays on the stronger mode.
+  Not differentiable in the argmax: training uses frequencies_softmax.
+
+  Args:
+    logits: [..., n_frequencies * depth].
+    depth: number of bins per frequency.
+    hz_min, hz_max: frequency of the first and of the last bin, in Hz.
+    radius: bins each side of the peak that enter the mean.
+
+  Returns:
+    [..., n_frequencies] in Hz.
+  """
+  logits = tf.convert_to_tensor(logits, tf.float32)
+  shape = tf.shape(logits)
+  n_frequencies = logits.shape[-1] // depth
+  logits = tf.reshape(
+      logits, tf.concat([shape[:-1], [n_frequencies, depth]], axis=0))
+  probs = tf.nn.softmax(logits, axis=-1)
+  bins = tf.range(depth)
+  peak = tf.argmax(probs, axis=-1, output_type=tf.int32)[..., tf.newaxis]
+  near = tf.cast(tf.abs(bins - peak) <= radius, tf.float32)
+  weights = probs * near
+  unit = (tf.reduce_sum(weights * tf.linspace(0.0, 1.0, depth), axis=-1)
+          / tf.reduce_sum(weights, axis=-1))
+  return unit_to_hz(unit, hz_min, hz_max)
+
+
 def harmonic_frequencies(f0_hz, n_harmonics):
   """f0 [..., 1] -> harmonic frequencies f0 * k, k = 1..n_harmonics, [..., n]."""
   k = tf.range(1, n_harmonics + 1, dtype=tf.float32)

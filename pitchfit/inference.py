@@ -21,6 +21,11 @@ from pitchfit.errors import UserError
 _CONFIG_KEY = '__config_yaml__'
 # Voicing calibration (pitchfit.voicing), stored with an exported model.
 _VOICING_KEY = '__voicing_yaml__'
+# Bins (0.28 semitone each with 256 f0 bins) each side of the f0 softmax's
+# peak that the reported f0 averages over (core.frequencies_around_peak).
+# Chosen on synthetic test notes (docs/cpu_model.md): 2, 4, 8 and 16 all beat
+# the full expectation; 8 was best on both note styles.
+F0_PEAK_RADIUS_BINS = 8
 
 
 def _read_config_next_to(ckpt_path):
@@ -116,7 +121,8 @@ class PitchModel:
     Returns:
       dict of numpy arrays, [batch, n_frames, ...] (see
       TranscribingAutoencoder.call); frame k describes time k * hop / sr
-      from the window's start.
+      from the window's start. f0_hz is decoded around the f0 softmax's
+      peak (training and resynthesis use its full expectation).
     """
     outputs = self._function(bool(synthesize))(np.asarray(audio, np.float32))
     return {k: v.numpy() for k, v in outputs.items()}
@@ -129,8 +135,16 @@ class PitchModel:
     """
     if synthesize not in self._functions:
       import tensorflow as tf  # pylint: disable=g-import-not-at-top
+      from pitchfit import core  # pylint: disable=g-import-not-at-top
+      c = self.config.model
+
+      def run(audio):
+        outputs = dict(self.model(audio, synthesize=synthesize))
+        outputs['f0_hz'] = core.frequencies_around_peak(
+            outputs['f0_logits'], c.f0_bins, c.f0_hz_min, c.f0_hz_max,
+            F0_PEAK_RADIUS_BINS)
+        return outputs
+
       spec = tf.TensorSpec([None, self.n_samples], tf.float32)
-      self._functions[synthesize] = tf.function(
-          lambda audio: self.model(audio, synthesize=synthesize),
-          input_signature=[spec])
+      self._functions[synthesize] = tf.function(run, input_signature=[spec])
     return self._functions[synthesize]

@@ -74,6 +74,34 @@ def test_frequencies_softmax_maps_one_hot_bins_to_their_hz(hz_min, hz_max):
                              [[bins_hz[15]]], rtol=1e-4)
 
 
+
+def test_frequencies_around_peak_stays_on_the_stronger_mode():
+  depth, hz_min, hz_max = 256, 20.0, 1200.0
+  bins_hz = core.frequency_bins_hz(depth, hz_min, hz_max).numpy()
+  # A mode at bin 100 (p = 0.6) and one an octave below (bin 57, p = 0.4):
+  # the full expectation lands between them, the peak decoding does not.
+  logits = np.full((1, depth), -1e4, np.float32)
+  logits[0, 100], logits[0, 57] = np.log(0.6), np.log(0.4)
+  full = core.frequencies_softmax(logits, depth, hz_min, hz_max).numpy()
+  peak = core.frequencies_around_peak(logits, depth, hz_min, hz_max,
+                                      radius=8).numpy()
+  np.testing.assert_allclose(peak, [[bins_hz[100]]], rtol=1e-4)
+  assert abs(12 * np.log2(full[0, 0] / bins_hz[100])) > 2.0
+  # Within the radius it is the local expectation: bins 99 and 101 equally
+  # likely around the peak average to the peak's frequency; a one-sided
+  # neighbour pulls it part of the way.
+  logits = np.full((2, depth), -1e4, np.float32)
+  logits[0, [99, 100, 101]] = np.log([0.25, 0.5, 0.25])
+  logits[1, [100, 102]] = np.log([0.75, 0.25])
+  hz = core.frequencies_around_peak(logits, depth, hz_min, hz_max, radius=8)
+  np.testing.assert_allclose(hz[0], bins_hz[100], rtol=1e-4)
+  np.testing.assert_allclose(hz[1], bins_hz[100] * (bins_hz[1] / bins_hz[0]) ** 0.5,
+                             rtol=1e-4)
+  # Several frequencies per row, as frequencies_softmax takes them.
+  rows = np.random.default_rng(0).normal(size=(3, 4, 2 * 64)).astype(np.float32)
+  both = core.frequencies_around_peak(rows, 64, radius=64)
+  np.testing.assert_allclose(both, core.frequencies_softmax(rows, 64), rtol=1e-4)
+
 def test_harmonic_to_sinusoidal_masks_nyquist_and_keeps_the_amplitude():
   f0 = tf.constant([[[3000.0], [200.0]]])                  # [1, 2 frames, 1]
   harm_dist = tf.ones([1, 2, 5])
