@@ -94,6 +94,17 @@ def restore(model, path, restore_optimizer=True, may_be_new=()):
   """
   arrays = _open(path)
   kept = []
+  keys = {_variable_key(v, model.name) for v in model.weights}
+  unused = sorted(k for k in arrays.files
+                  if k.startswith('model/') and k not in keys)
+  if unused:
+    # Loading would silently drop these layers (e.g. a second STFT input the
+    # config forgot to enable), giving a different model than was trained.
+    raise UserError(
+        f'{path}: has weights for layer variables this model lacks: '
+        f"{', '.join(k[len('model/'):] for k in unused[:3])}"
+        f"{' ...' if len(unused) > 3 else ''} (was it made by a different "
+        'model configuration?)')
   for variable in model.weights:
     key = _variable_key(variable, model.name)
     if key not in arrays and set(key.split('/')) & set(may_be_new):

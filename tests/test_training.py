@@ -132,6 +132,11 @@ def test_restore_from_adds_a_zero_second_window_without_changing_f0(
   # A model file must still match exactly: resuming or loading never skips.
   with pytest.raises(UserError, match='second_stem'):
     checkpoints.restore(extended, ckpt)
+  # Nor drops weights: a config without the second input cannot load them.
+  two_ckpt = checkpoints.save(extended, str(tmp_path / 'two'), 1)
+  with pytest.raises(UserError, match='lacks: .*second_stem'):
+    training.restore_pretrained(training.build_model(tiny_config), two_ckpt,
+                                restart_schedule=True)
 
 def test_cli_help_version_and_bad_config(tmp_path):
   assert run_cli('--help').returncode == 0
