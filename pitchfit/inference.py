@@ -23,7 +23,7 @@ _CONFIG_KEY = '__config_yaml__'
 _VOICING_KEY = '__voicing_yaml__'
 # Bins (0.28 semitone each with 256 f0 bins) each side of the f0 softmax's
 # peak that the reported f0 averages over (core.frequencies_around_peak).
-# Chosen on synthetic test notes (docs/cpu_model.md): 2, 4, 8 and 16 all beat
+# Chosen on synthetic test notes (docs/usage.md): 2, 4, 8 and 16 all beat
 # the full expectation; 8 was best on both note styles.
 F0_PEAK_RADIUS_BINS = 8
 
