@@ -96,6 +96,16 @@ def frequency_bins_hz(depth, hz_min, hz_max):
   return unit_to_hz(tf.linspace(0.0, 1.0, depth), hz_min, hz_max)
 
 
+def _bin_probabilities(logits, depth):
+  """[..., n_frequencies * depth] logits -> [..., n_frequencies, depth] softmax."""
+  logits = tf.convert_to_tensor(logits, tf.float32)
+  shape = tf.shape(logits)
+  n_frequencies = logits.shape[-1] // depth
+  logits = tf.reshape(
+      logits, tf.concat([shape[:-1], [n_frequencies, depth]], axis=0))
+  return tf.nn.softmax(logits, axis=-1)
+
+
 def frequencies_softmax(logits, depth, hz_min=20.0, hz_max=8000.0):
   """Frequencies as the expected bin of a softmax over log-frequency bins.
 
@@ -108,12 +118,7 @@ def frequencies_softmax(logits, depth, hz_min=20.0, hz_max=8000.0):
     [..., n_frequencies] in Hz. Continuous (not an argmax), so it is
     differentiable, and a one-hot bin b maps exactly to bin b's frequency.
   """
-  logits = tf.convert_to_tensor(logits, tf.float32)
-  shape = tf.shape(logits)
-  n_frequencies = logits.shape[-1] // depth
-  logits = tf.reshape(
-      logits, tf.concat([shape[:-1], [n_frequencies, depth]], axis=0))
-  probs = tf.nn.softmax(logits, axis=-1)
+  probs = _bin_probabilities(logits, depth)
   unit = tf.reduce_sum(probs * tf.linspace(0.0, 1.0, depth), axis=-1)
   return unit_to_hz(unit, hz_min, hz_max)
 
@@ -137,12 +142,7 @@ def frequencies_around_peak(logits, depth, hz_min=20.0, hz_max=8000.0,
   Returns:
     [..., n_frequencies] in Hz.
   """
-  logits = tf.convert_to_tensor(logits, tf.float32)
-  shape = tf.shape(logits)
-  n_frequencies = logits.shape[-1] // depth
-  logits = tf.reshape(
-      logits, tf.concat([shape[:-1], [n_frequencies, depth]], axis=0))
-  probs = tf.nn.softmax(logits, axis=-1)
+  probs = _bin_probabilities(logits, depth)
   bins = tf.range(depth)
   peak = tf.argmax(probs, axis=-1, output_type=tf.int32)[..., tf.newaxis]
   near = tf.cast(tf.abs(bins - peak) <= radius, tf.float32)
