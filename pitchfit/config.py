@@ -126,6 +126,16 @@ class DataConfig:
   # in [-synthetic_gain_db, 0] dB (controls and audio scaled together), so
   # quiet recordings look like the training data. 0 = the paper's levels.
   synthetic_gain_db: float = 0.0
+  # Beyond the paper: the fraction of training notes that get a quieter second
+  # voice in their audio (not in their labels), as in a choir or an ensemble
+  # recording with bleed. Its timbre and loudness curve come from another note
+  # of the batch; its pitch is that note's, or half the time a fixed interval
+  # from the main voice (a third to a sixth, up or down: homophony). In every
+  # frame it is at least synthetic_second_voice_db[0] and at most [1] dB below
+  # the main voice, and silent where the main voice is. 0 = off (the paper).
+  synthetic_second_voice: float = 0.0
+  synthetic_second_voice_db: list = dataclasses.field(
+      default_factory=lambda: [6.0, 20.0])
   eval: str = 'synthetic_notes/small:test'
   eval_examples: int = 256
   data_dir: Optional[str] = None   # TFDS data_dir; None = TFDS default.
@@ -274,6 +284,13 @@ def validate(config, source):
       (config.data.batch_size > 0, 'data.batch_size must be positive'),
       (config.data.synthetic_gain_db >= 0,
        'data.synthetic_gain_db is an attenuation range in dB and must be >= 0'),
+      (0.0 <= config.data.synthetic_second_voice <= 1.0,
+       'data.synthetic_second_voice is a fraction of notes, from 0 to 1'),
+      (len(config.data.synthetic_second_voice_db) == 2
+       and 0 <= config.data.synthetic_second_voice_db[0]
+       <= config.data.synthetic_second_voice_db[1],
+       'data.synthetic_second_voice_db is [least, most] attenuation in dB '
+       'below the main voice, with 0 <= least <= most'),
       (config.data.synthetic_style in synthetic_notes.NOTE_STYLES,
        f'data.synthetic_style must be one of {styles}, '
        f'got {config.data.synthetic_style!r}'),

@@ -29,6 +29,12 @@ LOSS_NAMES = (
     'ss_f0_bins_loss')
 METRIC_NAMES = ('total_loss',) + LOSS_NAMES + ('f0_rpa', 'f0_rca')
 
+# Intervals of a homophonic second voice, semitones: thirds, fourths, fifths
+# and sixths, up and down. Not unisons or octaves: a voice an octave below
+# makes the very spectrum of a note an octave lower, so the label would
+# contradict other training notes.
+SECOND_VOICE_SEMITONES = (-9, -8, -7, -5, -4, -3, 3, 4, 5, 7, 8, 9)
+
 
 def pitch_accuracy(f0_hz, true_f0_hz, voiced, cent_tolerance=50.0):
   """Raw pitch and raw chroma accuracy over voiced frames, in-graph.
@@ -150,12 +156,55 @@ class TranscribingAutoencoder(keras.Model):
           tf.stop_gradient(outputs['noise_magnitudes']), n, m.sample_rate)
     return outputs
 
-  def render_synthetic(self, controls):
-    """Synthetic controls -> audio [batch, n_samples], with fresh noise."""
+  def render_synthetic(self, controls, training=False):
+    """Synthetic controls -> audio [batch, n_samples], with fresh noise.
+
+    While training, some notes also get a quieter second voice
+    (`second_voice`); the controls, which are the labels, keep the main one.
+    """
+    sin_amps, sin_freqs = controls['sin_amps'], controls['sin_freqs']
+    if training and self.config.data.synthetic_second_voice:
+      amps, freqs = self.second_voice(controls)
+      sin_amps = tf.concat([sin_amps, amps], axis=-1)
+      sin_freqs = tf.concat([sin_freqs, freqs], axis=-1)
     return synths.render_controls(
-        controls['sin_amps'], controls['sin_freqs'],
-        controls['noise_magnitudes'], self.n_samples,
+        sin_amps, sin_freqs, controls['noise_magnitudes'], self.n_samples,
         self.config.model.sample_rate)
+
+  def second_voice(self, controls):
+    """Sinusoids of a quieter second voice for a random part of the batch.
+
+    Timbre and loudness come from the next note of the batch (rolled by one);
+    the pitch is that note's, or for half of them the main voice's moved by
+    `SECOND_VOICE_SEMITONES`. Each frame's amplitude is at most the main
+    voice's, times a per-note gain drawn from data.synthetic_second_voice_db,
+    so the main voice always leads and silent frames stay silent.
+
+    Args:
+      controls: synthetic controls, harm_amp and f0_hz [b, f, 1], harm_dist
+        [b, f, n_harmonics].
+
+    Returns:
+      sin_amps, sin_freqs: [b, f, n_harmonics]; all amplitudes are zero for
+      the notes drawn without a second voice.
+    """
+    d = self.config.data
+    main_amp, main_f0 = controls['harm_amp'], controls['f0_hz']
+    other = {k: tf.roll(controls[k], 1, axis=0)
+             for k in ('harm_amp', 'harm_dist', 'f0_hz')}
+    shape = [tf.shape(main_amp)[0], 1, 1]
+    least_db, most_db = d.synthetic_second_voice_db
+    gain = core.db_to_amplitude(-tf.random.uniform(shape, least_db, most_db))
+    present = tf.random.uniform(shape) < d.synthetic_second_voice
+    intervals = tf.constant(SECOND_VOICE_SEMITONES, tf.float32)
+    semitones = tf.gather(intervals, tf.random.uniform(
+        shape, 0, len(SECOND_VOICE_SEMITONES), tf.int32))
+    f0_hz = tf.where(tf.random.uniform(shape) < 0.5,
+                     main_f0 * 2.0 ** (semitones / 12.0), other['f0_hz'])
+    amp = tf.minimum(other['harm_amp'], main_amp) * gain * tf.cast(
+        present, tf.float32)
+    return core.harmonic_to_sinusoidal(amp, other['harm_dist'], f0_hz,
+                                       self.config.model.sample_rate)
 
   def _at_random_level(self, controls, training):
     """Scales each example's amplitudes by a gain in [-synthetic_gain_db, 0] dB.
@@ -239,7 +288,8 @@ class TranscribingAutoencoder(keras.Model):
       controls = self._at_random_level(_as_controls(synthetic), training)
       real_audio = real['audio']
       n_real = tf.shape(real_audio)[0]
-      audio = tf.concat([real_audio, self.render_synthetic(controls)], axis=0)
+      audio = tf.concat([real_audio, self.render_synthetic(controls, training)],
+                        axis=0)
       outputs = self(audio, training=training, synthesize=synthesize)
       real_out = {k: v[:n_real] for k, v in outputs.items()}
       synth_out = {k: v[n_real:] for k, v in outputs.items()}
@@ -249,7 +299,7 @@ class TranscribingAutoencoder(keras.Model):
           controls, synth_out)
     elif 'sin_amps' in data:  # pretraining on synthetic notes
       controls = self._at_random_level(_as_controls(data), training)
-      audio = self.render_synthetic(controls)
+      audio = self.render_synthetic(controls, training)
       outputs = self(audio, training=training, synthesize=synthesize)
       losses = self.unsupervised_losses(audio, outputs)
       losses.update(self.self_supervised_losses(controls, outputs))

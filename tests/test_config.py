@@ -78,6 +78,11 @@ def test_cross_field_validation(tmp_path):
     config_lib.load(write(tmp_path, 'data: {synthetic_style: opera}\n'))
   with pytest.raises(config_lib.ConfigError, match='short_window_fft.*got 2048'):
     config_lib.load(write(tmp_path, 'model: {short_window_fft: 2048}\n'))
+  with pytest.raises(config_lib.ConfigError, match='second_voice is a fraction'):
+    config_lib.load(write(tmp_path, 'data: {synthetic_second_voice: 30}\n'))
+  with pytest.raises(config_lib.ConfigError, match='least <= most'):
+    config_lib.load(write(tmp_path,
+                          'data: {synthetic_second_voice_db: [20, 6]}\n'))
 
 
 def test_dump_round_trip(tmp_path):

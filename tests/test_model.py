@@ -133,6 +133,53 @@ def test_random_level_scales_each_note_as_a_whole(tiny_config):
   assert unchanged['harm_amp'] is controls['harm_amp']
 
 
+def test_second_voice_is_quieter_than_the_main_one_in_every_frame(tiny_config):
+  config = config_lib.from_dict({}, '<t>', [
+      *_tiny(tiny_config), 'data.synthetic_second_voice=0.5',
+      'data.synthetic_second_voice_db=[6, 20]'])
+  model = training.build_model(config)
+  controls = model_lib._as_controls(synthetic_batch(config, 64))
+  tf.random.set_seed(0)
+  amps, freqs = model.second_voice(controls)
+  main_amp = controls['harm_amp'].numpy()                    # [b, f, 1]
+  voice_amp = amps.numpy().sum(-1, keepdims=True)            # [b, f, 1]
+  # At least 6 dB below the main voice, frame by frame (so silent with it).
+  assert np.all(voice_amp <= main_amp * 10 ** (-6 / 20) * (1 + 1e-5))
+  present = voice_amp.max(axis=(1, 2)) > 0
+  assert 16 <= present.sum() <= 48            # about half of 64 notes
+  # Some are not much quieter than allowed: the range is used, not only 20 dB.
+  ratio = voice_amp[present] / np.maximum(main_amp[present], 1e-12)
+  assert ratio.max() > 10 ** (-10 / 20)
+  # Its pitch is the next note's, or the main pitch at a harmony interval.
+  f0 = freqs.numpy()[..., :1]
+  own = np.isclose(f0, np.roll(controls['f0_hz'].numpy(), 1, axis=0),
+                   rtol=1e-4).all(axis=(1, 2))
+  semitones = 12 * np.log2(f0 / controls['f0_hz'].numpy())
+  parallel = np.array([
+      any(np.allclose(s, i, atol=1e-3) for i in model_lib.SECOND_VOICE_SEMITONES)
+      for s in semitones])
+  assert np.all(own | parallel) and own.any() and parallel.any()
+  np.testing.assert_allclose(freqs.numpy(), f0 * np.arange(1, 101), rtol=1e-5)
+
+
+def test_second_voice_only_in_training_audio(tiny_config):
+  config = config_lib.from_dict({}, '<t>', [
+      *_tiny(tiny_config), 'data.synthetic_second_voice=1.0'])
+  model = training.build_model(config)
+  controls = model_lib._as_controls(synthetic_batch(config, 4))
+  # Evaluation renders the labels' own notes, and training adds to them.
+  plain = model.render_synthetic({**controls, 'noise_magnitudes':
+                                  tf.zeros_like(controls['noise_magnitudes'])})
+  mixed = model.render_synthetic({**controls, 'noise_magnitudes':
+                                  tf.zeros_like(controls['noise_magnitudes'])},
+                                 training=True)
+  from pitchfit import synths
+  expected = synths.sinusoidal(controls['sin_amps'], controls['sin_freqs'],
+                               config.model.n_samples)
+  np.testing.assert_allclose(plain, expected, atol=1e-5)
+  assert float(tf.reduce_max(tf.abs(mixed - plain))) > 1e-4
+
+
 def _tiny(config):
   """The tiny fixture's overrides, as a list for from_dict."""
   from tests.conftest import TINY_OVERRIDES
