@@ -355,7 +355,7 @@ def evaluate_folder(folder, estimators, progress=None, on_error=None):
 
 
 def evaluate_dataset(spec, estimators, pitch_model, data_dir=None,
-                     max_examples=None, progress=None):
+                     max_examples=None, progress=None, second_voice=0.0):
   """Scores estimators on a TFDS split, as the paper does (module doc).
 
   Args:
@@ -367,6 +367,9 @@ def evaluate_dataset(spec, estimators, pitch_model, data_dir=None,
     max_examples: evaluate at most this many examples (synthetic notes
       without a built dataset default to 256).
     progress: optional iterable wrapper.
+    second_voice: for synthetic notes, the fraction of examples played with
+      a quieter second voice (`TranscribingAutoencoder.second_voice`); the
+      reference stays the main voice's f0.
 
   Returns:
     Report.
@@ -375,9 +378,15 @@ def evaluate_dataset(spec, estimators, pitch_model, data_dir=None,
   name, _, _ = data.parse_spec(spec, 'test')
   if name == data.SYNTHETIC_PREFIX:
     examples = synthetic_examples(spec, pitch_model, data_dir,
-                                  max_examples or 256)
+                                  max_examples or 256, second_voice)
     protocol = 'synthetic notes: one model window per example'
+    if second_voice:
+      protocol += (f', {100 * second_voice:g} % with a second voice; '
+                   'reference = the main voice')
   else:
+    if second_voice:
+      raise UserError('a second voice can only be added to synthetic notes, '
+                      f'not to {spec}')
     examples = real_examples(spec, pitch_model, data_dir, max_examples)
     protocol = ('real TFDS examples: labels at the model frames, examples '
                 f'with max f0_confidence < {MIN_F0_CONFIDENCE} skipped')
@@ -404,20 +413,35 @@ def evaluate_dataset(spec, estimators, pitch_model, data_dir=None,
   return _finish(spec, protocol, estimators, frames, items, [], skipped)
 
 
-def synthetic_examples(spec, pitch_model, data_dir, max_examples):
-  """Yields (name, audio [n_samples], ref f0 [n_frames]) of rendered notes."""
+def synthetic_examples(spec, pitch_model, data_dir, max_examples,
+                       second_voice=0.0, batch_size=16):
+  """Yields (name, audio [n_samples], ref f0 [n_frames]) of rendered notes.
+
+  Rendered batch_size notes at a time: a second voice (a fraction of the
+  notes, see `TranscribingAutoencoder.second_voice`) borrows its timbre from
+  the batch's next note. Its draws are seeded, so every model hears the same
+  mixtures.
+  """
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
   from pitchfit import data  # pylint: disable=g-import-not-at-top
+  from pitchfit import model as model_lib  # pylint: disable=g-import-not-at-top
   m = pitch_model.config.model
   threshold = pitch_model.config.losses.harmonic.amp_threshold
   n_crops = max(1, 125 // m.n_frames)   # crops per 125-frame example
   n_source = -(-max_examples // n_crops)
   ds = data.synthetic_eval(spec, m.n_frames, data_dir, n_source).take(
       max_examples)
-  for i, controls in enumerate(ds.batch(1).as_numpy_iterator()):
-    audio = pitch_model.model.render_synthetic(controls).numpy()[0]
-    f0 = controls['f0_hz'][0].reshape(-1)
-    amp = controls['harm_amp'][0].reshape(-1)
-    yield f'example_{i:05d}', audio, np.where(amp >= threshold, f0, 0.0)
+  rng = tf.random.Generator.from_seed(0)
+  i = 0
+  for controls in ds.batch(batch_size).as_numpy_iterator():
+    audio = pitch_model.model.render_synthetic(
+        model_lib.as_controls(controls), second_voice, rng).numpy()
+    for f0, amp, example_audio in zip(controls['f0_hz'], controls['harm_amp'],
+                                      audio):
+      f0, amp = f0.reshape(-1), amp.reshape(-1)
+      yield f'example_{i:05d}', example_audio, np.where(amp >= threshold, f0,
+                                                        0.0)
+      i += 1
 
 
 def real_examples(spec, pitch_model, data_dir, max_examples):

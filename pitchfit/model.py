@@ -156,53 +156,60 @@ class TranscribingAutoencoder(keras.Model):
           tf.stop_gradient(outputs['noise_magnitudes']), n, m.sample_rate)
     return outputs
 
-  def render_synthetic(self, controls, training=False):
+  def render_synthetic(self, controls, second_voice=0.0, rng=None):
     """Synthetic controls -> audio [batch, n_samples], with fresh noise.
 
-    While training, some notes also get a quieter second voice
-    (`second_voice`); the controls, which are the labels, keep the main one.
+    Args:
+      controls: synthetic controls (`as_controls`).
+      second_voice: fraction of the notes that get a quieter second voice in
+        their audio (`second_voice`); the controls, which are the labels,
+        keep the main one.
+      rng: optional `tf.random.Generator` for the second voice's draws
+        (reproducible evaluation); default the global generator.
     """
     sin_amps, sin_freqs = controls['sin_amps'], controls['sin_freqs']
-    if training and self.config.data.synthetic_second_voice:
-      amps, freqs = self.second_voice(controls)
+    if second_voice:
+      amps, freqs = self.second_voice(controls, second_voice, rng)
       sin_amps = tf.concat([sin_amps, amps], axis=-1)
       sin_freqs = tf.concat([sin_freqs, freqs], axis=-1)
     return synths.render_controls(
         sin_amps, sin_freqs, controls['noise_magnitudes'], self.n_samples,
         self.config.model.sample_rate)
 
-  def second_voice(self, controls):
+  def second_voice(self, controls, fraction, rng=None):
     """Sinusoids of a quieter second voice for a random part of the batch.
 
     Timbre and loudness come from the next note of the batch (rolled by one);
     the pitch is that note's, or for half of them the main voice's moved by
-    `SECOND_VOICE_SEMITONES`. Each frame's amplitude is at most the main
-    voice's, times a per-note gain drawn from data.synthetic_second_voice_db,
-    so the main voice always leads and silent frames stay silent.
+    one of `SECOND_VOICE_SEMITONES`. Each frame's amplitude is at most the
+    main voice's, times a per-note gain drawn from
+    data.synthetic_second_voice_db, so the main voice always leads and its
+    silent frames stay silent.
 
     Args:
       controls: synthetic controls, harm_amp and f0_hz [b, f, 1], harm_dist
         [b, f, n_harmonics].
+      fraction: probability that a note has a second voice.
+      rng: optional `tf.random.Generator`; default the global generator.
 
     Returns:
       sin_amps, sin_freqs: [b, f, n_harmonics]; all amplitudes are zero for
       the notes drawn without a second voice.
     """
-    d = self.config.data
+    uniform = rng.uniform if rng is not None else tf.random.uniform
     main_amp, main_f0 = controls['harm_amp'], controls['f0_hz']
     other = {k: tf.roll(controls[k], 1, axis=0)
              for k in ('harm_amp', 'harm_dist', 'f0_hz')}
     shape = [tf.shape(main_amp)[0], 1, 1]
-    least_db, most_db = d.synthetic_second_voice_db
-    gain = core.db_to_amplitude(-tf.random.uniform(shape, least_db, most_db))
-    present = tf.random.uniform(shape) < d.synthetic_second_voice
-    intervals = tf.constant(SECOND_VOICE_SEMITONES, tf.float32)
-    semitones = tf.gather(intervals, tf.random.uniform(
-        shape, 0, len(SECOND_VOICE_SEMITONES), tf.int32))
-    f0_hz = tf.where(tf.random.uniform(shape) < 0.5,
+    least_db, most_db = self.config.data.synthetic_second_voice_db
+    gain = core.db_to_amplitude(-uniform(shape, least_db, most_db))
+    present = tf.cast(uniform(shape) < fraction, tf.float32)
+    semitones = tf.gather(
+        tf.constant(SECOND_VOICE_SEMITONES, tf.float32),
+        uniform(shape, 0, len(SECOND_VOICE_SEMITONES), tf.int32))
+    f0_hz = tf.where(uniform(shape) < 0.5,
                      main_f0 * 2.0 ** (semitones / 12.0), other['f0_hz'])
-    amp = tf.minimum(other['harm_amp'], main_amp) * gain * tf.cast(
-        present, tf.float32)
+    amp = tf.minimum(other['harm_amp'], main_amp) * gain * present
     return core.harmonic_to_sinusoidal(amp, other['harm_dist'], f0_hz,
                                        self.config.model.sample_rate)
 
@@ -223,6 +230,9 @@ class TranscribingAutoencoder(keras.Model):
     for key in ('harm_amp', 'sin_amps', 'noise_magnitudes'):
       scaled[key] = controls[key] * gain
     return scaled
+
+  def _second_voice(self, training):
+    return self.config.data.synthetic_second_voice if training else 0.0
 
   # -------------------------------------------------------------- losses
   def unsupervised_losses(self, audio, outputs):
@@ -285,11 +295,11 @@ class TranscribingAutoencoder(keras.Model):
     synthesize = self._synthesizes_audio
     if isinstance(data, (tuple, list)):  # finetuning: (real, synthetic)
       real, synthetic = data
-      controls = self._at_random_level(_as_controls(synthetic), training)
+      controls = self._at_random_level(as_controls(synthetic), training)
       real_audio = real['audio']
       n_real = tf.shape(real_audio)[0]
-      audio = tf.concat([real_audio, self.render_synthetic(controls, training)],
-                        axis=0)
+      audio = tf.concat([real_audio, self.render_synthetic(
+          controls, self._second_voice(training))], axis=0)
       outputs = self(audio, training=training, synthesize=synthesize)
       real_out = {k: v[:n_real] for k, v in outputs.items()}
       synth_out = {k: v[n_real:] for k, v in outputs.items()}
@@ -298,8 +308,8 @@ class TranscribingAutoencoder(keras.Model):
       metrics['f0_rpa'], metrics['f0_rca'] = self.synthetic_pitch_accuracy(
           controls, synth_out)
     elif 'sin_amps' in data:  # pretraining on synthetic notes
-      controls = self._at_random_level(_as_controls(data), training)
-      audio = self.render_synthetic(controls, training)
+      controls = self._at_random_level(as_controls(data), training)
+      audio = self.render_synthetic(controls, self._second_voice(training))
       outputs = self(audio, training=training, synthesize=synthesize)
       losses = self.unsupervised_losses(audio, outputs)
       losses.update(self.self_supervised_losses(controls, outputs))
@@ -335,9 +345,10 @@ class TranscribingAutoencoder(keras.Model):
     return self._report(losses, total, metrics)
 
 
-def _as_controls(batch):
-  """Synthetic batch -> controls with [b, f, 1] shaped f0 and amplitude."""
-  controls = {k: batch[k] for k in CONTROL_KEYS}
+def as_controls(batch):
+  """Synthetic batch (tensors or arrays) -> controls with [b, f, 1] shaped f0
+  and amplitude, as tensors."""
+  controls = {k: tf.convert_to_tensor(batch[k]) for k in CONTROL_KEYS}
   for key in ('f0_hz', 'harm_amp'):
     if controls[key].shape.rank == 2:
       controls[key] = controls[key][..., tf.newaxis]

@@ -134,6 +134,39 @@ def test_synthetic_dataset_protocol_with_a_model(tiny_model):
     assert math.isnan(value) or 0.0 <= value <= 1.0
 
 
+def test_synthetic_notes_with_a_second_voice_keep_the_main_reference(
+    tiny_model):
+  plain = list(evaluation.synthetic_examples(
+      'synthetic_notes/tiny:test', tiny_model, None, 6, batch_size=4))
+  mixed = list(evaluation.synthetic_examples(
+      'synthetic_notes/tiny:test', tiny_model, None, 6, second_voice=1.0,
+      batch_size=4))
+  assert [name for name, _, _ in plain] == [name for name, _, _ in mixed]
+  for (_, plain_audio, plain_ref), (_, mixed_audio, mixed_ref) in zip(plain,
+                                                                      mixed):
+    np.testing.assert_array_equal(plain_ref, mixed_ref)
+    assert plain_audio.shape == mixed_audio.shape
+  # Louder where a second voice plays (noise differs, so compare energies).
+  energy = lambda examples: sum(float(np.sum(a ** 2)) for _, a, _ in examples)
+  assert energy(mixed) > energy(plain) * 1.01
+  report = evaluation.evaluate_dataset(
+      'synthetic_notes/tiny:test', [evaluation.ModelEstimator(tiny_model)],
+      tiny_model, max_examples=2, second_voice=1.0)
+  assert 'second voice' in report.protocol
+  with pytest.raises(UserError, match='only be added to synthetic notes'):
+    evaluation.evaluate_dataset(
+        'mdb_stem_synth:test', [evaluation.ModelEstimator(tiny_model)],
+        tiny_model, second_voice=0.5)
+
+
+def test_evaluate_cli_second_voice_needs_synthetic_notes(tmp_path,
+                                                        tiny_save_dir):
+  code, _, stderr = run_cli_in_process(
+      'evaluate', '--model', tiny_save_dir, '--audio-dir', tmp_path,
+      '--second-voice', '0.5')
+  assert code != 0 and '--second-voice applies to synthetic notes' in stderr
+
+
 def test_evaluate_cli_table_json_tensorboard_and_pyin(tmp_path, tiny_save_dir):
   """One end-to-end run: a tone, a real clip if eval-data is here, pYIN."""
   folder = tmp_path / 'clips'

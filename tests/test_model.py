@@ -116,7 +116,7 @@ def test_random_level_scales_each_note_as_a_whole(tiny_config):
   config = config_lib.from_dict({}, '<t>', [*_tiny(tiny_config),
                                             'data.synthetic_gain_db=20'])
   model = training.build_model(config)
-  controls = model_lib._as_controls(synthetic_batch(config, 64))
+  controls = model_lib.as_controls(synthetic_batch(config, 64))
   quieter = model._at_random_level(controls, training=True)
   gain = (quieter['harm_amp'] / controls['harm_amp']).numpy()   # [b, f, 1]
   # One gain per note, shared by every frame and every control.
@@ -138,9 +138,9 @@ def test_second_voice_is_quieter_than_the_main_one_in_every_frame(tiny_config):
       *_tiny(tiny_config), 'data.synthetic_second_voice=0.5',
       'data.synthetic_second_voice_db=[6, 20]'])
   model = training.build_model(config)
-  controls = model_lib._as_controls(synthetic_batch(config, 64))
+  controls = model_lib.as_controls(synthetic_batch(config, 64))
   tf.random.set_seed(0)
-  amps, freqs = model.second_voice(controls)
+  amps, freqs = model.second_voice(controls, 0.5)
   main_amp = controls['harm_amp'].numpy()                    # [b, f, 1]
   voice_amp = amps.numpy().sum(-1, keepdims=True)            # [b, f, 1]
   # At least 6 dB below the main voice, frame by frame (so silent with it).
@@ -166,13 +166,15 @@ def test_second_voice_only_in_training_audio(tiny_config):
   config = config_lib.from_dict({}, '<t>', [
       *_tiny(tiny_config), 'data.synthetic_second_voice=1.0'])
   model = training.build_model(config)
-  controls = model_lib._as_controls(synthetic_batch(config, 4))
+  assert model._second_voice(training=True) == 1.0
+  assert model._second_voice(training=False) == 0.0
+  controls = model_lib.as_controls(synthetic_batch(config, 4))
   # Evaluation renders the labels' own notes, and training adds to them.
   plain = model.render_synthetic({**controls, 'noise_magnitudes':
                                   tf.zeros_like(controls['noise_magnitudes'])})
   mixed = model.render_synthetic({**controls, 'noise_magnitudes':
                                   tf.zeros_like(controls['noise_magnitudes'])},
-                                 training=True)
+                                 second_voice=1.0)
   from pitchfit import synths
   expected = synths.sinusoidal(controls['sin_amps'], controls['sin_freqs'],
                                config.model.n_samples)
