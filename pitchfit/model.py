@@ -231,8 +231,15 @@ class TranscribingAutoencoder(keras.Model):
       scaled[key] = controls[key] * gain
     return scaled
 
-  def _second_voice(self, training):
-    return self.config.data.synthetic_second_voice if training else 0.0
+  def _synthetic_notes(self, batch, training):
+    """Controls and audio [b, n_samples] of a synthetic batch.
+
+    While training, the notes are played at random levels and some get a
+    second voice (data config); evaluation renders them as they are.
+    """
+    controls = self._at_random_level(as_controls(batch), training)
+    second_voice = self.config.data.synthetic_second_voice if training else 0.0
+    return controls, self.render_synthetic(controls, second_voice)
 
   # -------------------------------------------------------------- losses
   def unsupervised_losses(self, audio, outputs):
@@ -295,11 +302,10 @@ class TranscribingAutoencoder(keras.Model):
     synthesize = self._synthesizes_audio
     if isinstance(data, (tuple, list)):  # finetuning: (real, synthetic)
       real, synthetic = data
-      controls = self._at_random_level(as_controls(synthetic), training)
+      controls, synthetic_audio = self._synthetic_notes(synthetic, training)
       real_audio = real['audio']
       n_real = tf.shape(real_audio)[0]
-      audio = tf.concat([real_audio, self.render_synthetic(
-          controls, self._second_voice(training))], axis=0)
+      audio = tf.concat([real_audio, synthetic_audio], axis=0)
       outputs = self(audio, training=training, synthesize=synthesize)
       real_out = {k: v[:n_real] for k, v in outputs.items()}
       synth_out = {k: v[n_real:] for k, v in outputs.items()}
@@ -308,8 +314,7 @@ class TranscribingAutoencoder(keras.Model):
       metrics['f0_rpa'], metrics['f0_rca'] = self.synthetic_pitch_accuracy(
           controls, synth_out)
     elif 'sin_amps' in data:  # pretraining on synthetic notes
-      controls = self._at_random_level(as_controls(data), training)
-      audio = self.render_synthetic(controls, self._second_voice(training))
+      controls, audio = self._synthetic_notes(data, training)
       outputs = self(audio, training=training, synthesize=synthesize)
       losses = self.unsupervised_losses(audio, outputs)
       losses.update(self.self_supervised_losses(controls, outputs))

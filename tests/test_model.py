@@ -8,6 +8,7 @@ import tensorflow as tf
 from pitchfit import config as config_lib
 from pitchfit import model as model_lib
 from pitchfit import synthetic_notes
+from pitchfit import synths
 from pitchfit import training
 
 
@@ -166,20 +167,18 @@ def test_second_voice_only_in_training_audio(tiny_config):
   config = config_lib.from_dict({}, '<t>', [
       *_tiny(tiny_config), 'data.synthetic_second_voice=1.0'])
   model = training.build_model(config)
-  assert model._second_voice(training=True) == 1.0
-  assert model._second_voice(training=False) == 0.0
-  controls = model_lib.as_controls(synthetic_batch(config, 4))
+  batch = synthetic_batch(config, 4)
+  batch['noise_magnitudes'] = tf.zeros_like(batch['noise_magnitudes'])
+  controls = model_lib.as_controls(batch)
   # Evaluation renders the labels' own notes, and training adds to them.
-  plain = model.render_synthetic({**controls, 'noise_magnitudes':
-                                  tf.zeros_like(controls['noise_magnitudes'])})
-  mixed = model.render_synthetic({**controls, 'noise_magnitudes':
-                                  tf.zeros_like(controls['noise_magnitudes'])},
-                                 second_voice=1.0)
-  from pitchfit import synths
+  _, plain = model._synthetic_notes(batch, training=False)
+  _, mixed = model._synthetic_notes(batch, training=True)
   expected = synths.sinusoidal(controls['sin_amps'], controls['sin_freqs'],
                                config.model.n_samples)
   np.testing.assert_allclose(plain, expected, atol=1e-5)
   assert float(tf.reduce_max(tf.abs(mixed - plain))) > 1e-4
+  np.testing.assert_allclose(
+      model.render_synthetic(controls, second_voice=0.0), expected, atol=1e-5)
 
 
 def _tiny(config):
