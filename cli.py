@@ -215,6 +215,9 @@ def export(save_dir, out_path, head_rank):
               help='Synthetic notes only: play this fraction of them with a '
                    'quieter second voice (6-20 dB below, as in training); '
                    'the reference stays the main voice [default: 0].')
+@click.option('--noise-snr', type=float, metavar='DB',
+              help='Synthetic notes only: add pink noise at this '
+                   'signal-to-noise ratio in dB to every example.')
 @click.option('--json', 'json_path', type=click.Path(dir_okay=False),
               help='Write all scores (per item, pooled, mean) as JSON here.')
 @click.option('--log-dir', type=click.Path(file_okay=False),
@@ -224,7 +227,7 @@ def export(save_dir, out_path, head_rank):
                    '--audio-dir, summary for --dataset].')
 @_user_errors
 def evaluate(model_path, audio_dir, dataset, data_dir, max_examples, baseline,
-             second_voice, json_path, log_dir, per_item):
+             second_voice, noise_snr, json_path, log_dir, per_item):
   """Pitch accuracy against f0 labels (mir_eval, 50 cents).
 
   RPA/RCA count the reference's voiced frames whatever the model's voicing
@@ -234,9 +237,9 @@ def evaluate(model_path, audio_dir, dataset, data_dir, max_examples, baseline,
   """
   if bool(audio_dir) == bool(dataset):
     raise UserError('give either --audio-dir DIR or --dataset NAME:SPLIT')
-  if second_voice and audio_dir:
-    raise UserError('--second-voice applies to synthetic notes (--dataset '
-                    'synthetic_notes/...), not to --audio-dir')
+  if (second_voice or noise_snr is not None) and audio_dir:
+    raise UserError('--second-voice and --noise-snr apply to synthetic notes '
+                    '(--dataset synthetic_notes/...), not to --audio-dir')
   import json
   from pitchfit import evaluation
   from pitchfit import predict as predict_lib
@@ -262,7 +265,7 @@ def evaluate(model_path, audio_dir, dataset, data_dir, max_examples, baseline,
   else:
     report = evaluation.evaluate_dataset(dataset, estimators, pitch_model,
                                          data_dir, max_examples, progress,
-                                         second_voice)
+                                         second_voice, noise_snr)
   click.echo(f'{report.source}: {report.protocol}; model {pitch_model.source}')
   for line in report.skipped[:3]:
     click.echo(f'skipped {line}')

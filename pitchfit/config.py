@@ -136,6 +136,14 @@ class DataConfig:
   synthetic_second_voice: float = 0.0
   synthetic_second_voice_db: list = dataclasses.field(
       default_factory=lambda: [6.0, 20.0])
+  # Beyond the paper: the fraction of training notes that get stationary
+  # broadband noise (white to brown, model.BACKGROUND_NOISE_EXPONENTS) at a
+  # signal-to-noise ratio uniform in synthetic_noise_snr_db (dB, over the
+  # example's RMS), as in a room or on a tape. The synthesizer's own filtered
+  # noise follows the note; this does not. 0 = off (the paper).
+  synthetic_noise: float = 0.0
+  synthetic_noise_snr_db: list = dataclasses.field(
+      default_factory=lambda: [15.0, 40.0])
   eval: str = 'synthetic_notes/small:test'
   eval_examples: int = 256
   data_dir: Optional[str] = None   # TFDS data_dir; None = TFDS default.
@@ -291,6 +299,13 @@ def validate(config, source):
        <= config.data.synthetic_second_voice_db[1],
        'data.synthetic_second_voice_db is [least, most] attenuation in dB '
        'below the main voice, with 0 <= least <= most'),
+      (0.0 <= config.data.synthetic_noise <= 1.0,
+       'data.synthetic_noise is a fraction of notes, from 0 to 1'),
+      (len(config.data.synthetic_noise_snr_db) == 2
+       and config.data.synthetic_noise_snr_db[0]
+       <= config.data.synthetic_noise_snr_db[1],
+       'data.synthetic_noise_snr_db is [lowest, highest] signal-to-noise '
+       'ratio in dB, with lowest <= highest'),
       (config.data.synthetic_style in synthetic_notes.NOTE_STYLES,
        f'data.synthetic_style must be one of {styles}, '
        f'got {config.data.synthetic_style!r}'),

@@ -355,7 +355,8 @@ def evaluate_folder(folder, estimators, progress=None, on_error=None):
 
 
 def evaluate_dataset(spec, estimators, pitch_model, data_dir=None,
-                     max_examples=None, progress=None, second_voice=0.0):
+                     max_examples=None, progress=None, second_voice=0.0,
+                     noise_snr_db=None):
   """Scores estimators on a TFDS split, as the paper does (module doc).
 
   Args:
@@ -370,6 +371,8 @@ def evaluate_dataset(spec, estimators, pitch_model, data_dir=None,
     second_voice: for synthetic notes, the fraction of examples played with
       a quieter second voice (`TranscribingAutoencoder.second_voice`); the
       reference stays the main voice's f0.
+    noise_snr_db: for synthetic notes, add pink noise at this signal-to-noise
+      ratio (dB, over each example's RMS) to every example; None = none.
 
   Returns:
     Report.
@@ -378,15 +381,18 @@ def evaluate_dataset(spec, estimators, pitch_model, data_dir=None,
   name, _, _ = data.parse_spec(spec, 'test')
   if name == data.SYNTHETIC_PREFIX:
     examples = synthetic_examples(spec, pitch_model, data_dir,
-                                  max_examples or 256, second_voice)
+                                  max_examples or 256, second_voice,
+                                  noise_snr_db)
     protocol = 'synthetic notes: one model window per example'
     if second_voice:
       protocol += (f', {100 * second_voice:g} % with a second voice; '
                    'reference = the main voice')
+    if noise_snr_db is not None:
+      protocol += f', pink noise at {noise_snr_db:g} dB SNR'
   else:
-    if second_voice:
-      raise UserError('a second voice can only be added to synthetic notes, '
-                      f'not to {spec}')
+    if second_voice or noise_snr_db is not None:
+      raise UserError('a second voice or noise can only be added to synthetic '
+                      f'notes, not to {spec}')
     examples = real_examples(spec, pitch_model, data_dir, max_examples)
     protocol = ('real TFDS examples: labels at the model frames, examples '
                 f'with max f0_confidence < {MIN_F0_CONFIDENCE} skipped')
@@ -414,17 +420,19 @@ def evaluate_dataset(spec, estimators, pitch_model, data_dir=None,
 
 
 def synthetic_examples(spec, pitch_model, data_dir, max_examples,
-                       second_voice=0.0, batch_size=16):
+                       second_voice=0.0, noise_snr_db=None, batch_size=16):
   """Yields (name, audio [n_samples], ref f0 [n_frames]) of rendered notes.
 
   Rendered batch_size notes at a time: a second voice (a fraction of the
   notes, see `TranscribingAutoencoder.second_voice`) borrows its timbre from
-  the batch's next note. Its draws are seeded, so every model hears the same
-  mixtures.
+  the batch's next note. Pink noise at noise_snr_db (dB over each example's
+  RMS; None = none) is added last. The draws are seeded, so every model hears
+  the same mixtures.
   """
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   from pitchfit import data  # pylint: disable=g-import-not-at-top
   from pitchfit import model as model_lib  # pylint: disable=g-import-not-at-top
+  from pitchfit import synths  # pylint: disable=g-import-not-at-top
   m = pitch_model.config.model
   threshold = pitch_model.config.losses.harmonic.amp_threshold
   n_crops = max(1, 125 // m.n_frames)   # crops per 125-frame example
@@ -435,7 +443,12 @@ def synthetic_examples(spec, pitch_model, data_dir, max_examples,
   i = 0
   for controls in ds.batch(batch_size).as_numpy_iterator():
     audio = pitch_model.model.render_synthetic(
-        model_lib.as_controls(controls), second_voice, rng).numpy()
+        model_lib.as_controls(controls), second_voice, rng)
+    if noise_snr_db is not None:
+      pink = synths.colored_noise(tf.ones([tf.shape(audio)[0]]),
+                                  audio.shape[-1], rng)
+      audio = synths.mix_at_snr(audio, pink, noise_snr_db)
+    audio = audio.numpy()
     for f0, amp, example_audio in zip(controls['f0_hz'], controls['harm_amp'],
                                       audio):
       f0, amp = f0.reshape(-1), amp.reshape(-1)

@@ -35,6 +35,10 @@ METRIC_NAMES = ('total_loss',) + LOSS_NAMES + ('f0_rpa', 'f0_rca')
 # contradict other training notes.
 SECOND_VOICE_SEMITONES = (-9, -8, -7, -5, -4, -3, 3, 4, 5, 7, 8, 9)
 
+# Spectral slopes of background noise, power ~ 1 / f**exponent: from white (0)
+# through pink (1) to brown (2), the range of rooms, fans, hiss and rumble.
+BACKGROUND_NOISE_EXPONENTS = (0.0, 2.0)
+
 
 def pitch_accuracy(f0_hz, true_f0_hz, voiced, cent_tolerance=50.0):
   """Raw pitch and raw chroma accuracy over voiced frames, in-graph.
@@ -231,15 +235,48 @@ class TranscribingAutoencoder(keras.Model):
       scaled[key] = controls[key] * gain
     return scaled
 
+  def background_noise(self, audio, fraction, rng=None):
+    """Adds broadband noise to a random part of the batch.
+
+    A room, a preamp or a tape is not tied to the note the way the
+    synthesizer's filtered noise is: a stationary floor across the whole
+    spectrum. Its slope is uniform in `BACKGROUND_NOISE_EXPONENTS` (white to
+    brown, pink in the middle) and its level uniform in
+    data.synthetic_noise_snr_db below the example's RMS.
+
+    Args:
+      audio: [b, n_samples].
+      fraction: probability that an example gets noise.
+      rng: optional `tf.random.Generator`; default the global generator.
+
+    Returns:
+      [b, n_samples] audio; examples drawn without noise are unchanged.
+    """
+    uniform = rng.uniform if rng is not None else tf.random.uniform
+    batch = tf.shape(audio)[0]
+    least_db, most_db = self.config.data.synthetic_noise_snr_db
+    exponent = uniform([batch], *BACKGROUND_NOISE_EXPONENTS)
+    snr_db = uniform([batch], least_db, most_db)
+    noisy = synths.mix_at_snr(
+        audio, synths.colored_noise(exponent, self.n_samples, rng), snr_db)
+    present = uniform([batch, 1]) < fraction
+    return tf.where(present, noisy, audio)
+
   def _synthetic_notes(self, batch, training):
     """Controls and audio [b, n_samples] of a synthetic batch.
 
-    While training, the notes are played at random levels and some get a
-    second voice (data config); evaluation renders them as they are.
+    While training, the notes are played at random levels, some get a
+    second voice and some background noise (data config); evaluation renders
+    them as they are.
     """
     controls = self._at_random_level(as_controls(batch), training)
-    second_voice = self.config.data.synthetic_second_voice if training else 0.0
-    return controls, self.render_synthetic(controls, second_voice)
+    if not training:
+      return controls, self.render_synthetic(controls)
+    data = self.config.data
+    audio = self.render_synthetic(controls, data.synthetic_second_voice)
+    if data.synthetic_noise:
+      audio = self.background_noise(audio, data.synthetic_noise)
+    return controls, audio
 
   # -------------------------------------------------------------- losses
   def unsupervised_losses(self, audio, outputs):

@@ -130,6 +130,57 @@ def filtered_noise(noise_magnitudes, n_samples, seed=None):
   return fft_convolve(noise, frequency_impulse_responses(noise_magnitudes))
 
 
+def colored_noise(exponent, n_samples, rng=None):
+  """Stationary broadband noise whose power falls as 1 / f**exponent.
+
+  White Gaussian noise shaped in frequency: exponent 0 is white, 1 pink,
+  2 brown (red). DC is removed and each example is scaled to unit RMS, so
+  the caller sets its level.
+
+  Args:
+    exponent: [batch] spectral slope of each example, >= 0.
+    n_samples: length of the output.
+    rng: optional `tf.random.Generator`; default the global generator.
+
+  Returns:
+    [batch, n_samples] audio, unit RMS per example.
+  """
+  exponent = tf.convert_to_tensor(exponent, tf.float32)
+  shape = [tf.shape(exponent)[0], n_samples]
+  white = (rng.normal(shape) if rng is not None
+           else tf.random.normal(shape))
+  spectrum = tf.signal.rfft(white)
+  # Bin k is at k * sample_rate / n_samples; the slope is scale-free, so bin
+  # indices serve as frequencies. Bin 0 (DC) gets gain 0.
+  bins = tf.range(n_samples // 2 + 1, dtype=tf.float32)
+  gain = tf.where(bins > 0,
+                  tf.maximum(bins, 1.0) ** (-exponent[:, tf.newaxis] / 2.0),
+                  0.0)
+  noise = tf.signal.irfft(spectrum * tf.cast(gain, tf.complex64), [n_samples])
+  rms = tf.sqrt(tf.reduce_mean(tf.square(noise), axis=-1, keepdims=True))
+  return noise / rms
+
+
+def mix_at_snr(signal, noise, snr_db):
+  """signal + noise, the noise scaled to snr_db below the signal (RMS).
+
+  Args:
+    signal: [batch, n_samples] audio.
+    noise: [batch, n_samples] audio of any nonzero level.
+    snr_db: [batch] or scalar, signal-to-noise ratio in dB over the whole
+      example. A silent signal gets no noise.
+
+  Returns:
+    [batch, n_samples] audio.
+  """
+  def rms(x):
+    return tf.sqrt(tf.reduce_mean(tf.square(x), axis=-1, keepdims=True))
+  snr_db = tf.reshape(tf.cast(snr_db, tf.float32), [-1, 1])
+  scale = core.safe_divide(rms(signal), rms(noise)) * core.db_to_amplitude(
+      -snr_db)
+  return signal + scale * noise
+
+
 def render_controls(sin_amps, sin_freqs, noise_magnitudes, n_samples,
                     sample_rate=core.SAMPLE_RATE, seed=None):
   """Audio of a synthetic note: sinusoids plus filtered noise, [batch, n_samples]."""

@@ -83,6 +83,10 @@ def test_cross_field_validation(tmp_path):
   with pytest.raises(config_lib.ConfigError, match='least <= most'):
     config_lib.load(write(tmp_path,
                           'data: {synthetic_second_voice_db: [20, 6]}\n'))
+  with pytest.raises(config_lib.ConfigError, match='noise is a fraction'):
+    config_lib.load(write(tmp_path, 'data: {synthetic_noise: -0.1}\n'))
+  with pytest.raises(config_lib.ConfigError, match='lowest <= highest'):
+    config_lib.load(write(tmp_path, 'data: {synthetic_noise_snr_db: [40, 15]}\n'))
 
 
 def test_dump_round_trip(tmp_path):

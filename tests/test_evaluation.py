@@ -159,12 +159,42 @@ def test_synthetic_notes_with_a_second_voice_keep_the_main_reference(
         tiny_model, second_voice=0.5)
 
 
-def test_evaluate_cli_second_voice_needs_synthetic_notes(tmp_path,
-                                                        tiny_save_dir):
+def test_synthetic_notes_with_noise_keep_the_reference_at_the_snr(
+    tiny_model):
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  def examples(**kwargs):
+    tf.random.set_seed(0)   # the same synthesizer noise in every render
+    return list(evaluation.synthetic_examples(
+        'synthetic_notes/tiny:test', tiny_model, None, 6, batch_size=4,
+        **kwargs))
+  plain, noisy = examples(), examples(noise_snr_db=10.0)
+  rms = lambda x: np.sqrt(np.mean(x ** 2))
+  for (_, plain_audio, plain_ref), (_, noisy_audio, noisy_ref) in zip(plain,
+                                                                      noisy):
+    np.testing.assert_array_equal(plain_ref, noisy_ref)
+    added = noisy_audio - plain_audio
+    assert 20 * np.log10(rms(plain_audio) / rms(added)) == pytest.approx(
+        10.0, abs=0.01)
+  # Seeded: every model hears the same noise.
+  for (_, a, _), (_, b, _) in zip(noisy, examples(noise_snr_db=10.0)):
+    np.testing.assert_allclose(a, b, atol=1e-6)
+  report = evaluation.evaluate_dataset(
+      'synthetic_notes/tiny:test', [evaluation.ModelEstimator(tiny_model)],
+      tiny_model, max_examples=2, noise_snr_db=25.0)
+  assert 'pink noise at 25 dB SNR' in report.protocol
+  with pytest.raises(UserError, match='only be added to synthetic notes'):
+    evaluation.evaluate_dataset(
+        'mdb_stem_synth:test', [evaluation.ModelEstimator(tiny_model)],
+        tiny_model, noise_snr_db=25.0)
+
+
+@pytest.mark.parametrize('option', [('--second-voice', '0.5'),
+                                    ('--noise-snr', '25')])
+def test_evaluate_cli_augmentations_need_synthetic_notes(tmp_path,
+                                                         tiny_save_dir, option):
   code, _, stderr = run_cli_in_process(
-      'evaluate', '--model', tiny_save_dir, '--audio-dir', tmp_path,
-      '--second-voice', '0.5')
-  assert code != 0 and '--second-voice applies to synthetic notes' in stderr
+      'evaluate', '--model', tiny_save_dir, '--audio-dir', tmp_path, *option)
+  assert code != 0 and 'apply to synthetic notes' in stderr
 
 
 def test_evaluate_cli_table_json_tensorboard_and_pyin(tmp_path, tiny_save_dir):

@@ -181,6 +181,46 @@ def test_second_voice_only_in_training_audio(tiny_config):
       model.render_synthetic(controls, second_voice=0.0), expected, atol=1e-5)
 
 
+def test_background_noise_at_the_configured_snr_for_some_notes(tiny_config):
+  config = config_lib.from_dict({}, '<t>', [
+      *_tiny(tiny_config), 'data.synthetic_noise=0.5',
+      'data.synthetic_noise_snr_db=[15, 40]'])
+  model = training.build_model(config)
+  audio = tf.random.stateless_normal([64, config.model.n_samples], [0, 4])
+  noisy = model.background_noise(audio, 0.5,
+                                 tf.random.Generator.from_seed(1)).numpy()
+  added = noisy - audio.numpy()
+  rms = lambda x: np.sqrt(np.mean(x ** 2, axis=-1))
+  present = rms(added) > 0
+  assert 16 <= present.sum() <= 48             # about half of 64 notes
+  snr = 20 * np.log10(rms(audio.numpy()[present]) / rms(added[present]))
+  assert snr.min() >= 15 - 1e-3 and snr.max() <= 40 + 1e-3
+  assert snr.std() > 3                          # spread over the range
+  # White to brown: the share of power below 1 kHz varies from note to note.
+  power = np.abs(np.fft.rfft(added[present], axis=-1)) ** 2
+  low_share = power[:, :config.model.n_samples // 16].sum(-1) / power.sum(-1)
+  assert low_share.min() < 0.3 and low_share.max() > 0.9
+
+
+def test_background_noise_only_in_training_audio(tiny_config):
+  config = config_lib.from_dict({}, '<t>', [
+      *_tiny(tiny_config), 'data.synthetic_noise=1.0'])
+  model = training.build_model(config)
+  batch = synthetic_batch(config, 4)
+  batch['noise_magnitudes'] = tf.zeros_like(batch['noise_magnitudes'])
+  controls = model_lib.as_controls(batch)
+  _, plain = model._synthetic_notes(batch, training=False)
+  _, noisy = model._synthetic_notes(batch, training=True)
+  expected = synths.sinusoidal(controls['sin_amps'], controls['sin_freqs'],
+                               config.model.n_samples)
+  np.testing.assert_allclose(plain, expected, atol=1e-5)
+  added = (noisy - expected).numpy()
+  # Broadband: noise also where the note has no partial, e.g. above 7 kHz.
+  power = np.abs(np.fft.rfft(added, axis=-1)) ** 2
+  assert np.all(power[:, -1000:].mean(-1) > 0)
+  assert float(np.max(np.abs(added))) > 1e-4
+
+
 def _tiny(config):
   """The tiny fixture's overrides, as a list for from_dict."""
   from tests.conftest import TINY_OVERRIDES

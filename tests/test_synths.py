@@ -143,3 +143,28 @@ def test_render_controls_is_finite_and_sums_both_parts():
   parts = (synths.sinusoidal(sin_amps, sin_freqs, N_SAMPLES)
            + synths.filtered_noise(noise, N_SAMPLES, seed=1))
   np.testing.assert_allclose(audio, parts, atol=1e-6)
+
+
+def test_colored_noise_has_unit_rms_and_the_requested_slope():
+  n = 32768
+  noise = synths.colored_noise(tf.constant([0.0, 1.0, 2.0]), n,
+                               tf.random.Generator.from_seed(3)).numpy()
+  np.testing.assert_allclose(np.sqrt(np.mean(noise ** 2, axis=-1)), 1.0,
+                             rtol=1e-4)
+  np.testing.assert_allclose(noise.mean(axis=-1), 0.0, atol=1e-4)  # no DC
+  # Power per bin a decade apart: 0, 10 and 20 dB per decade.
+  power = np.abs(np.fft.rfft(noise, axis=-1)) ** 2
+  low, high = power[:, 200:400].mean(-1), power[:, 2000:4000].mean(-1)
+  np.testing.assert_allclose(10 * np.log10(low / high), [0, 10, 20], atol=1.0)
+
+
+def test_mix_at_snr_sets_the_ratio_per_example_and_spares_silence():
+  n = 16000
+  signal = tf.random.stateless_normal([3, n], [0, 1]) * [[1.0], [0.1], [0.0]]
+  noise = 5.0 * tf.random.stateless_normal([3, n], [0, 2])
+  mixed = synths.mix_at_snr(signal, noise, [10.0, 30.0, 10.0]).numpy()
+  added = mixed - signal.numpy()
+  rms = lambda x: np.sqrt(np.mean(x ** 2, axis=-1))
+  snr = 20 * np.log10(rms(signal.numpy()[:2]) / rms(added[:2]))
+  np.testing.assert_allclose(snr, [10.0, 30.0], atol=1e-3)
+  np.testing.assert_array_equal(mixed[2], 0.0)
