@@ -153,10 +153,6 @@ def test_synthetic_notes_with_a_second_voice_keep_the_main_reference(
       'synthetic_notes/tiny:test', [evaluation.ModelEstimator(tiny_model)],
       tiny_model, max_examples=2, second_voice=1.0)
   assert 'second voice' in report.protocol
-  with pytest.raises(UserError, match='only be added to synthetic notes'):
-    evaluation.evaluate_dataset(
-        'mdb_stem_synth:test', [evaluation.ModelEstimator(tiny_model)],
-        tiny_model, second_voice=0.5)
 
 
 def test_synthetic_notes_with_noise_keep_the_reference_at_the_snr(
@@ -182,10 +178,16 @@ def test_synthetic_notes_with_noise_keep_the_reference_at_the_snr(
       'synthetic_notes/tiny:test', [evaluation.ModelEstimator(tiny_model)],
       tiny_model, max_examples=2, noise_snr_db=25.0)
   assert 'pink noise at 25 dB SNR' in report.protocol
+
+
+@pytest.mark.parametrize('augmentation', [{'second_voice': 0.5},
+                                          {'noise_snr_db': 25.0}])
+def test_real_datasets_refuse_synthetic_augmentations(tiny_model,
+                                                      augmentation):
   with pytest.raises(UserError, match='only be added to synthetic notes'):
     evaluation.evaluate_dataset(
         'mdb_stem_synth:test', [evaluation.ModelEstimator(tiny_model)],
-        tiny_model, noise_snr_db=25.0)
+        tiny_model, **augmentation)
 
 
 @pytest.mark.parametrize('option', [('--second-voice', '0.5'),
