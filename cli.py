@@ -218,6 +218,10 @@ def export(save_dir, out_path, head_rank):
 @click.option('--noise-snr', type=float, metavar='DB',
               help='Synthetic notes only: add pink noise at this '
                    'signal-to-noise ratio in dB to every example.')
+@click.option('--weak-partials', type=click.FloatRange(min=0.0), metavar='DB',
+              help='Synthetic notes only: weaken the lowest three harmonics '
+                   'of every note, the fundamental by DB, the second by 2/3 '
+                   'and the third by 1/3 of it, as in double reeds.')
 @click.option('--json', 'json_path', type=click.Path(dir_okay=False),
               help='Write all scores (per item, pooled, mean) as JSON here.')
 @click.option('--log-dir', type=click.Path(file_okay=False),
@@ -227,7 +231,8 @@ def export(save_dir, out_path, head_rank):
                    '--audio-dir, summary for --dataset].')
 @_user_errors
 def evaluate(model_path, audio_dir, dataset, data_dir, max_examples, baseline,
-             second_voice, noise_snr, json_path, log_dir, per_item):
+             second_voice, noise_snr, weak_partials, json_path, log_dir,
+             per_item):
   """Pitch accuracy against f0 labels (mir_eval, 50 cents).
 
   RPA/RCA count the reference's voiced frames whatever the model's voicing
@@ -237,9 +242,11 @@ def evaluate(model_path, audio_dir, dataset, data_dir, max_examples, baseline,
   """
   if bool(audio_dir) == bool(dataset):
     raise UserError('give either --audio-dir DIR or --dataset NAME:SPLIT')
-  if (second_voice or noise_snr is not None) and audio_dir:
-    raise UserError('--second-voice and --noise-snr apply to synthetic notes '
-                    '(--dataset synthetic_notes/...), not to --audio-dir')
+  if (second_voice or noise_snr is not None
+      or weak_partials is not None) and audio_dir:
+    raise UserError('--second-voice, --noise-snr and --weak-partials apply to '
+                    'synthetic notes (--dataset synthetic_notes/...), not to '
+                    '--audio-dir')
   import json
   from pitchfit import evaluation
   from pitchfit import predict as predict_lib
@@ -263,9 +270,10 @@ def evaluate(model_path, audio_dir, dataset, data_dir, max_examples, baseline,
     report = evaluation.evaluate_folder(audio_dir, estimators, progress,
                                         on_error)
   else:
-    report = evaluation.evaluate_dataset(dataset, estimators, pitch_model,
-                                         data_dir, max_examples, progress,
-                                         second_voice, noise_snr)
+    report = evaluation.evaluate_dataset(
+        dataset, estimators, pitch_model, data_dir, max_examples, progress,
+        second_voice=second_voice, noise_snr_db=noise_snr,
+        weak_partials_db=weak_partials)
   click.echo(f'{report.source}: {report.protocol}; model {pitch_model.source}')
   for line in report.skipped[:3]:
     click.echo(f'skipped {line}')

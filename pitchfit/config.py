@@ -144,6 +144,15 @@ class DataConfig:
   synthetic_noise: float = 0.0
   synthetic_noise_snr_db: list = dataclasses.field(
       default_factory=lambda: [15.0, 40.0])
+  # Beyond the paper: the fraction of training notes whose lowest 1 to
+  # model.WEAK_PARTIALS_MAX harmonics are weakened, the fundamental most, by
+  # up to a depth uniform in synthetic_weak_partials_db (dB), in audio and
+  # labels alike (f0 unchanged), as in double reeds, low strings and some
+  # voices. With background noise over them, the pitch must be read from
+  # the spacing of the upper partials. 0 = off (the paper).
+  synthetic_weak_partials: float = 0.0
+  synthetic_weak_partials_db: list = dataclasses.field(
+      default_factory=lambda: [6.0, 30.0])
   eval: str = 'synthetic_notes/small:test'
   eval_examples: int = 256
   data_dir: Optional[str] = None   # TFDS data_dir; None = TFDS default.
@@ -299,6 +308,13 @@ def validate(config, source):
        <= config.data.synthetic_second_voice_db[1],
        'data.synthetic_second_voice_db is [least, most] attenuation in dB '
        'below the main voice, with 0 <= least <= most'),
+      (0.0 <= config.data.synthetic_weak_partials <= 1.0,
+       'data.synthetic_weak_partials is a fraction of notes, from 0 to 1'),
+      (len(config.data.synthetic_weak_partials_db) == 2
+       and 0 <= config.data.synthetic_weak_partials_db[0]
+       <= config.data.synthetic_weak_partials_db[1],
+       'data.synthetic_weak_partials_db is [least, most] attenuation of the '
+       'fundamental in dB, 0 <= least <= most'),
       (0.0 <= config.data.synthetic_noise <= 1.0,
        'data.synthetic_noise is a fraction of notes, from 0 to 1'),
       (len(config.data.synthetic_noise_snr_db) == 2

@@ -181,6 +181,30 @@ def normalize_harmonic_distribution(harm_dist, f0_hz, sample_rate=SAMPLE_RATE):
   return safe_divide(harm_dist, tf.reduce_sum(harm_dist, axis=-1, keepdims=True))
 
 
+def weaken_low_harmonics(harm_dist, n_weak, depth_db):
+  """Attenuates the lowest harmonics, the fundamental most.
+
+  Harmonic k (1-based) of the first n_weak loses depth_db * (n_weak - k + 1)
+  / n_weak dB: with n_weak = 3 and 24 dB, the fundamental -24, the second
+  -16, the third -8 dB; the rest are unchanged. Renormalizing the result
+  (`normalize_harmonic_distribution`) keeps the note's overall amplitude.
+
+  Args:
+    harm_dist: [batch, n_frames, n_harmonics], relative amplitudes.
+    n_weak: [batch], how many of the lowest harmonics are weakened (0 = none).
+    depth_db: [batch], attenuation of the fundamental, dB.
+
+  Returns:
+    [batch, n_frames, n_harmonics], not renormalized.
+  """
+  n_harmonics = harm_dist.shape[-1]
+  n_weak = tf.cast(n_weak, tf.float32)[:, None, None]
+  depth_db = tf.convert_to_tensor(depth_db, tf.float32)[:, None, None]
+  k = tf.range(1, n_harmonics + 1, dtype=tf.float32)[None, None, :]
+  loss_db = depth_db * tf.maximum(n_weak - k + 1.0, 0.0) / tf.maximum(n_weak, 1.0)
+  return harm_dist * db_to_amplitude(-loss_db)
+
+
 def harmonic_to_sinusoidal(harm_amp, harm_dist, f0_hz, sample_rate=SAMPLE_RATE):
   """Harmonic controls -> sinusoid amplitudes and frequencies.
 

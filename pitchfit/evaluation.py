@@ -356,7 +356,7 @@ def evaluate_folder(folder, estimators, progress=None, on_error=None):
 
 def evaluate_dataset(spec, estimators, pitch_model, data_dir=None,
                      max_examples=None, progress=None, second_voice=0.0,
-                     noise_snr_db=None):
+                     noise_snr_db=None, weak_partials_db=None):
   """Scores estimators on a TFDS split, as the paper does (module doc).
 
   Args:
@@ -373,6 +373,9 @@ def evaluate_dataset(spec, estimators, pitch_model, data_dir=None,
       reference stays the main voice's f0.
     noise_snr_db: for synthetic notes, add pink noise at this signal-to-noise
       ratio (dB, over each example's RMS) to every example; None = none.
+    weak_partials_db: for synthetic notes, weaken every note's lowest
+      `model.WEAK_PARTIALS_MAX` harmonics, the fundamental by this many dB
+      (`core.weaken_low_harmonics`); None = none.
 
   Returns:
     Report.
@@ -380,19 +383,24 @@ def evaluate_dataset(spec, estimators, pitch_model, data_dir=None,
   from pitchfit import data  # pylint: disable=g-import-not-at-top
   name, _, _ = data.parse_spec(spec, 'test')
   if name == data.SYNTHETIC_PREFIX:
-    examples = synthetic_examples(spec, pitch_model, data_dir,
-                                  max_examples or 256, second_voice,
-                                  noise_snr_db)
+    examples = synthetic_examples(
+        spec, pitch_model, data_dir, max_examples or 256,
+        second_voice=second_voice, noise_snr_db=noise_snr_db,
+        weak_partials_db=weak_partials_db)
     protocol = 'synthetic notes: one model window per example'
+    if weak_partials_db is not None:
+      protocol += (f', lowest harmonics weakened (fundamental '
+                   f'-{weak_partials_db:g} dB)')
     if second_voice:
       protocol += (f', {100 * second_voice:g} % with a second voice; '
                    'reference = the main voice')
     if noise_snr_db is not None:
       protocol += f', pink noise at {noise_snr_db:g} dB SNR'
   else:
-    if second_voice or noise_snr_db is not None:
-      raise UserError('a second voice or noise can only be added to synthetic '
-                      f'notes, not to {spec}')
+    if (second_voice or noise_snr_db is not None
+        or weak_partials_db is not None):
+      raise UserError('a second voice, noise or weak partials can only be '
+                      f'added to synthetic notes, not to {spec}')
     examples = real_examples(spec, pitch_model, data_dir, max_examples)
     protocol = ('real TFDS examples: labels at the model frames, examples '
                 f'with max f0_confidence < {MIN_F0_CONFIDENCE} skipped')
@@ -420,16 +428,20 @@ def evaluate_dataset(spec, estimators, pitch_model, data_dir=None,
 
 
 def synthetic_examples(spec, pitch_model, data_dir, max_examples,
-                       second_voice=0.0, noise_snr_db=None, batch_size=16):
+                       second_voice=0.0, noise_snr_db=None,
+                       weak_partials_db=None, batch_size=16):
   """Yields (name, audio [n_samples], ref f0 [n_frames]) of rendered notes.
 
   Rendered batch_size notes at a time: a second voice (a fraction of the
   notes, see `TranscribingAutoencoder.second_voice`) borrows its timbre from
-  the batch's next note. Pink noise at noise_snr_db (dB over each example's
+  the batch's next note. With weak_partials_db, every note's lowest
+  harmonics are weakened first (`evaluate_dataset`), the reference f0 kept.
+  Pink noise at noise_snr_db (dB over each example's
   RMS; None = none) is added last. The draws are seeded, so every model hears
   the same mixtures.
   """
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  from pitchfit import core  # pylint: disable=g-import-not-at-top
   from pitchfit import data  # pylint: disable=g-import-not-at-top
   from pitchfit import model as model_lib  # pylint: disable=g-import-not-at-top
   from pitchfit import synths  # pylint: disable=g-import-not-at-top
@@ -442,8 +454,14 @@ def synthetic_examples(spec, pitch_model, data_dir, max_examples,
   rng = tf.random.Generator.from_seed(0)
   i = 0
   for controls in ds.batch(batch_size).as_numpy_iterator():
-    audio = pitch_model.model.render_synthetic(
-        model_lib.as_controls(controls), second_voice, rng)
+    notes = model_lib.as_controls(controls)
+    if weak_partials_db is not None:
+      batch = notes['harm_dist'].shape[0]
+      notes = pitch_model.model.with_harmonic_distribution(
+          notes, core.weaken_low_harmonics(
+              notes['harm_dist'], tf.fill([batch], model_lib.WEAK_PARTIALS_MAX),
+              tf.fill([batch], float(weak_partials_db))))
+    audio = pitch_model.model.render_synthetic(notes, second_voice, rng)
     if noise_snr_db is not None:
       pink = synths.colored_noise(tf.ones([tf.shape(audio)[0]]),
                                   audio.shape[-1], rng)

@@ -39,6 +39,11 @@ SECOND_VOICE_SEMITONES = (-9, -8, -7, -5, -4, -3, 3, 4, 5, 7, 8, 9)
 # through pink (1) to brown (2), the range of rooms, fans, hiss and rumble.
 BACKGROUND_NOISE_EXPONENTS = (0.0, 2.0)
 
+# At most this many of the lowest harmonics are weakened by
+# `weak_low_partials`: a bassoon's or oboe's strongest partials are often the
+# 2nd to 4th, so the fundamental and the next one or two may be well down.
+WEAK_PARTIALS_MAX = 3
+
 
 def pitch_accuracy(f0_hz, true_f0_hz, voiced, cent_tolerance=50.0):
   """Raw pitch and raw chroma accuracy over voiced frames, in-graph.
@@ -262,17 +267,59 @@ class TranscribingAutoencoder(keras.Model):
     present = uniform([batch, 1]) < fraction
     return tf.where(present, noisy, audio)
 
+  def weak_low_partials(self, controls, fraction, rng=None):
+    """Weakens the lowest harmonics of a random part of the batch.
+
+    Many instruments do not lead with their fundamental (double reeds, low
+    strings, some voices), and a noise floor then hides it altogether; the
+    pitch is still the spacing of the partials. For each chosen note, 1 to
+    `WEAK_PARTIALS_MAX` of its lowest harmonics lose up to a depth uniform in
+    data.synthetic_weak_partials_db (`core.weaken_low_harmonics`). The
+    harmonic distribution and sinusoid amplitudes change with the audio, so
+    they stay labels of what is heard; f0 and the overall amplitude do not.
+
+    Args:
+      controls: synthetic controls (`as_controls`).
+      fraction: probability that a note's low partials are weakened.
+      rng: optional `tf.random.Generator`; default the global generator.
+
+    Returns:
+      controls with new harm_dist and sin_amps.
+    """
+    uniform = rng.uniform if rng is not None else tf.random.uniform
+    batch = tf.shape(controls['harm_dist'])[0]
+    least_db, most_db = self.config.data.synthetic_weak_partials_db
+    n_weak = uniform([batch], 1, WEAK_PARTIALS_MAX + 1, tf.int32)
+    n_weak *= tf.cast(uniform([batch]) < fraction, tf.int32)
+    depth_db = uniform([batch], least_db, most_db)
+    return self.with_harmonic_distribution(
+        controls, core.weaken_low_harmonics(controls['harm_dist'], n_weak,
+                                            depth_db))
+
+  def with_harmonic_distribution(self, controls, harm_dist):
+    """controls with harm_dist (renormalized) and the sin_amps it makes."""
+    sin_amps, _ = core.harmonic_to_sinusoidal(
+        controls['harm_amp'], harm_dist, controls['f0_hz'],
+        self.config.model.sample_rate)
+    changed = dict(controls)
+    changed['harm_dist'] = core.normalize_harmonic_distribution(
+        harm_dist, controls['f0_hz'], self.config.model.sample_rate)
+    changed['sin_amps'] = sin_amps
+    return changed
+
   def _synthetic_notes(self, batch, training):
     """Controls and audio [b, n_samples] of a synthetic batch.
 
-    While training, the notes are played at random levels, some get a
-    second voice and some background noise (data config); evaluation renders
-    them as they are.
+    While training, the notes are played at random levels, some with weak
+    low partials, some with a second voice and some with background noise
+    (data config); evaluation renders them as they are.
     """
     controls = self._at_random_level(as_controls(batch), training)
     if not training:
       return controls, self.render_synthetic(controls)
     data = self.config.data
+    if data.synthetic_weak_partials:
+      controls = self.weak_low_partials(controls, data.synthetic_weak_partials)
     audio = self.render_synthetic(controls, data.synthetic_second_voice)
     if data.synthetic_noise:
       audio = self.background_noise(audio, data.synthetic_noise)
