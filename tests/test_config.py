@@ -87,6 +87,11 @@ def test_cross_field_validation(tmp_path):
     config_lib.load(write(tmp_path, 'data: {synthetic_noise: -0.1}\n'))
   with pytest.raises(config_lib.ConfigError, match='lowest <= highest'):
     config_lib.load(write(tmp_path, 'data: {synthetic_noise_snr_db: [40, 15]}\n'))
+  with pytest.raises(config_lib.ConfigError, match='weak_partials is a fraction'):
+    config_lib.load(write(tmp_path, 'data: {synthetic_weak_partials: 1.5}\n'))
+  with pytest.raises(config_lib.ConfigError, match='fundamental in dB'):
+    config_lib.load(write(tmp_path,
+                          'data: {synthetic_weak_partials_db: [30, 6]}\n'))
 
 
 def test_dump_round_trip(tmp_path):

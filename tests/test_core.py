@@ -114,6 +114,18 @@ def test_harmonic_to_sinusoidal_masks_nyquist_and_keeps_the_amplitude():
   np.testing.assert_allclose(dist.sum(axis=-1), 1.0, rtol=1e-6)
 
 
+@pytest.mark.parametrize('n_weak, expected_db', [
+    (0, [0, 0, 0, 0, 0]),
+    (1, [-24, 0, 0, 0, 0]),
+    (2, [-24, -12, 0, 0, 0]),
+    (3, [-24, -16, -8, 0, 0])])
+def test_weaken_low_harmonics_tapers_from_the_fundamental(n_weak, expected_db):
+  harm_dist = tf.fill([1, 2, 5], 0.2)
+  weak = core.weaken_low_harmonics(harm_dist, tf.constant([n_weak]),
+                                   tf.constant([24.0])).numpy()
+  np.testing.assert_allclose(20 * np.log10(weak / 0.2),
+                             np.tile(expected_db, (1, 2, 1)), atol=1e-4)
+
 # ----------------------------------------------------------------- resampling
 def test_upsample_with_windows_keeps_constants_and_is_smooth():
   n_frames, hop = 10, 64

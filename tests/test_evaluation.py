@@ -180,8 +180,46 @@ def test_synthetic_notes_with_noise_keep_the_reference_at_the_snr(
   assert 'pink noise at 25 dB SNR' in report.protocol
 
 
+def test_synthetic_notes_with_weak_partials_sound_weakened(tiny_model):
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  from pitchfit import data  # pylint: disable=g-import-not-at-top
+  from pitchfit import synths  # pylint: disable=g-import-not-at-top
+  spec, n = 'synthetic_notes/tiny:test', 6
+  def examples(**kwargs):
+    tf.random.set_seed(0)   # the same synthesizer noise in every render
+    return list(evaluation.synthetic_examples(spec, tiny_model, None, n,
+                                              batch_size=n, **kwargs))
+  plain, weak = examples(), examples(weak_partials_db=20.0)
+  controls = next(data.synthetic_eval(
+      spec, tiny_model.config.model.n_frames, None, n).take(n).batch(
+          n).as_numpy_iterator())
+  # As documented: the fundamental -20 dB, the 2nd -13.3, the 3rd -6.7, then
+  # renormalized so the note keeps its amplitude.
+  gains = np.ones(controls['harm_dist'].shape[-1])
+  gains[:3] = 10 ** (-np.array([20, 40 / 3, 20 / 3]) / 20)
+  dist = controls['harm_dist'] * gains
+  dist /= dist.sum(-1, keepdims=True)
+  expected_amps = controls['harm_amp'][..., None] * dist
+  plain_sines = synths.sinusoidal(controls['sin_amps'], controls['sin_freqs'],
+                                  tiny_model.n_samples).numpy()
+  weak_sines = synths.sinusoidal(expected_amps, controls['sin_freqs'],
+                                 tiny_model.n_samples).numpy()
+  for i, ((_, plain_audio, plain_ref), (_, weak_audio, weak_ref)) in enumerate(
+      zip(plain, weak)):
+    np.testing.assert_array_equal(plain_ref, weak_ref)
+    # The same synthesizer noise under other sinusoids.
+    noise = plain_audio - plain_sines[i]
+    np.testing.assert_allclose(weak_audio - noise, weak_sines[i], atol=1e-5)
+  assert any(not np.allclose(p[1], w[1], atol=1e-3) for p, w in zip(plain, weak))
+  report = evaluation.evaluate_dataset(
+      spec, [evaluation.ModelEstimator(tiny_model)], tiny_model,
+      max_examples=2, weak_partials_db=20.0)
+  assert 'fundamental -20 dB' in report.protocol
+
+
 @pytest.mark.parametrize('augmentation', [{'second_voice': 0.5},
-                                          {'noise_snr_db': 25.0}])
+                                          {'noise_snr_db': 25.0},
+                                          {'weak_partials_db': 20.0}])
 def test_real_datasets_refuse_synthetic_augmentations(tiny_model,
                                                       augmentation):
   with pytest.raises(UserError, match='only be added to synthetic notes'):
@@ -191,7 +229,8 @@ def test_real_datasets_refuse_synthetic_augmentations(tiny_model,
 
 
 @pytest.mark.parametrize('option', [('--second-voice', '0.5'),
-                                    ('--noise-snr', '25')])
+                                    ('--noise-snr', '25'),
+                                    ('--weak-partials', '20')])
 def test_evaluate_cli_augmentations_need_synthetic_notes(tmp_path,
                                                          tiny_save_dir, option):
   code, _, stderr = run_cli_in_process(

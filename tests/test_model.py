@@ -164,7 +164,8 @@ def test_second_voice_is_quieter_than_the_main_one_in_every_frame(tiny_config):
 
 
 @pytest.mark.parametrize('augmentation', ['data.synthetic_second_voice=1.0',
-                                          'data.synthetic_noise=1.0'])
+                                          'data.synthetic_noise=1.0',
+                                          'data.synthetic_weak_partials=1.0'])
 def test_augmentations_only_in_training_audio(tiny_config, augmentation):
   config = config_lib.from_dict({}, '<t>', [*_tiny(tiny_config), augmentation])
   model = training.build_model(config)
@@ -203,6 +204,53 @@ def test_background_noise_at_the_configured_snr_for_some_notes(tiny_config):
   assert low_share.min() < 0.3 and low_share.max() > 0.9
   # Broadband: energy in every band, up to the top kilohertz.
   assert np.all(power[:, -(power.shape[-1] // 8):].mean(-1) > 0)
+
+
+def test_weak_low_partials_for_some_notes_in_audio_and_labels(tiny_config):
+  config = config_lib.from_dict({}, '<t>', [
+      *_tiny(tiny_config), 'data.synthetic_weak_partials=0.5',
+      'data.synthetic_weak_partials_db=[6, 30]'])
+  model = training.build_model(config)
+  controls = model_lib.as_controls(synthetic_batch(config, 64))
+  weak = model.weak_low_partials(controls, 0.5, tf.random.Generator.from_seed(2))
+  for key in ('f0_hz', 'harm_amp', 'sin_freqs', 'noise_magnitudes'):
+    np.testing.assert_array_equal(weak[key], controls[key])
+  # Labels of what is heard: a distribution, and the amplitudes it makes.
+  dist = weak['harm_dist'].numpy()
+  voiced = controls['harm_amp'].numpy()[..., 0] > 1e-3
+  np.testing.assert_allclose(dist.sum(-1)[voiced], 1.0, rtol=1e-5)
+  np.testing.assert_allclose(weak['sin_amps'],
+                             controls['harm_amp'].numpy() * dist, atol=1e-7)
+  # Change of each harmonic against the 5th (never weakened), in dB.
+  old = controls['harm_dist'].numpy()
+  ok = voiced & (old[..., 4] > 1e-6) & (dist[..., 4] > 1e-9)
+  change_db = np.where(ok[..., None], 20 * np.log10(
+      (dist[..., :4] / dist[..., 4:5]) / (old[..., :4] / old[..., 4:5])), 0.0)
+  per_note = change_db.min(axis=1)                      # [b, 4], over frames
+  weakened = per_note[:, 0] < -1e-3
+  assert 16 <= weakened.sum() <= 48                    # about half of 64 notes
+  np.testing.assert_allclose(per_note[:, 3], 0.0, atol=1e-3)  # 4th: untouched
+  fundamental = -per_note[weakened, 0]
+  assert fundamental.min() >= 6 - 1e-3 and fundamental.max() <= 30 + 1e-3
+  assert fundamental.std() > 3                         # spread over the range
+  # 1 to 3 weakened harmonics, the fundamental always the most.
+  n_weak = (per_note[weakened, :3] < -1e-3).sum(-1)
+  assert set(n_weak) == {1, 2, 3}
+  assert np.all(per_note[weakened, 0] <= per_note[weakened, 1] + 1e-3)
+
+
+def test_training_labels_follow_the_weakened_partials(tiny_config):
+  config = config_lib.from_dict({}, '<t>', [
+      *_tiny(tiny_config), 'data.synthetic_weak_partials=1.0'])
+  model = training.build_model(config)
+  batch = synthetic_batch(config, 4)
+  batch['noise_magnitudes'] = tf.zeros_like(batch['noise_magnitudes'])
+  controls, audio = model._synthetic_notes(batch, training=True)
+  # The returned controls are what was rendered, not the dataset's.
+  np.testing.assert_allclose(
+      audio, synths.sinusoidal(controls['sin_amps'], controls['sin_freqs'],
+                               config.model.n_samples), atol=1e-5)
+  assert not np.allclose(controls['harm_dist'], batch['harm_dist'], atol=1e-4)
 
 
 def _tiny(config):
