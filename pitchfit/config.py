@@ -282,6 +282,28 @@ def load(path, overrides=()):
   return from_dict(values, path, overrides)
 
 
+def _augmentation_checks(data):
+  """(ok, message) for each synthetic augmentation's fraction and dB range."""
+  def ordered(pair, lowest=None):
+    return (len(pair) == 2 and pair[0] <= pair[1]
+            and (lowest is None or pair[0] >= lowest))
+  checks = []
+  for name, what in (('second_voice', 'attenuation in dB below the main voice'),
+                     ('weak_partials', 'attenuation of the fundamental in dB'),
+                     ('noise', None)):
+    fraction = getattr(data, f'synthetic_{name}')
+    checks.append((0.0 <= fraction <= 1.0,
+                   f'data.synthetic_{name} is a fraction of notes, from 0 to 1'))
+    if what:
+      checks.append((ordered(getattr(data, f'synthetic_{name}_db'), 0),
+                     f'data.synthetic_{name}_db is [least, most] {what}, '
+                     'with 0 <= least <= most'))
+  checks.append((ordered(data.synthetic_noise_snr_db),
+                 'data.synthetic_noise_snr_db is [lowest, highest] '
+                 'signal-to-noise ratio in dB, with lowest <= highest'))
+  return checks
+
+
 def validate(config, source):
   """Cross-field checks a type cannot express."""
   from pitchfit import synthetic_notes  # pylint: disable=g-import-not-at-top
@@ -301,27 +323,7 @@ def validate(config, source):
       (config.data.batch_size > 0, 'data.batch_size must be positive'),
       (config.data.synthetic_gain_db >= 0,
        'data.synthetic_gain_db is an attenuation range in dB and must be >= 0'),
-      (0.0 <= config.data.synthetic_second_voice <= 1.0,
-       'data.synthetic_second_voice is a fraction of notes, from 0 to 1'),
-      (len(config.data.synthetic_second_voice_db) == 2
-       and 0 <= config.data.synthetic_second_voice_db[0]
-       <= config.data.synthetic_second_voice_db[1],
-       'data.synthetic_second_voice_db is [least, most] attenuation in dB '
-       'below the main voice, with 0 <= least <= most'),
-      (0.0 <= config.data.synthetic_weak_partials <= 1.0,
-       'data.synthetic_weak_partials is a fraction of notes, from 0 to 1'),
-      (len(config.data.synthetic_weak_partials_db) == 2
-       and 0 <= config.data.synthetic_weak_partials_db[0]
-       <= config.data.synthetic_weak_partials_db[1],
-       'data.synthetic_weak_partials_db is [least, most] attenuation of the '
-       'fundamental in dB, 0 <= least <= most'),
-      (0.0 <= config.data.synthetic_noise <= 1.0,
-       'data.synthetic_noise is a fraction of notes, from 0 to 1'),
-      (len(config.data.synthetic_noise_snr_db) == 2
-       and config.data.synthetic_noise_snr_db[0]
-       <= config.data.synthetic_noise_snr_db[1],
-       'data.synthetic_noise_snr_db is [lowest, highest] signal-to-noise '
-       'ratio in dB, with lowest <= highest'),
+      *_augmentation_checks(config.data),
       (config.data.synthetic_style in synthetic_notes.NOTE_STYLES,
        f'data.synthetic_style must be one of {styles}, '
        f'got {config.data.synthetic_style!r}'),

@@ -89,7 +89,7 @@ def test_cross_field_validation(tmp_path):
     config_lib.load(write(tmp_path, 'data: {synthetic_noise_snr_db: [40, 15]}\n'))
   with pytest.raises(config_lib.ConfigError, match='weak_partials is a fraction'):
     config_lib.load(write(tmp_path, 'data: {synthetic_weak_partials: 1.5}\n'))
-  with pytest.raises(config_lib.ConfigError, match='fundamental in dB'):
+  with pytest.raises(config_lib.ConfigError, match='fundamental in dB, with 0 <= least'):
     config_lib.load(write(tmp_path,
                           'data: {synthetic_weak_partials_db: [30, 6]}\n'))
 
