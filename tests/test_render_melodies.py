@@ -120,6 +120,30 @@ def _peak_hz(audio, sample_rate):
   return np.fft.rfftfreq(audio.size, 1.0 / sample_rate)[np.argmax(spectrum)]
 
 
+def test_labels_follow_the_notes_and_their_bends():
+  style = rm.Style(beat_s=0.5, legato=0.0, vibrato_hz=5.0, vibrato_cents=0.0,
+                   vibrato_delay_s=0.1, reverb=0)
+  notes = [rm.Note(0.1, 0.5, 69, 90, 0.0, 0.0, 0.0),          # A4, plain
+           rm.Note(0.5, 1.0, 71, 90, -2.0, 0.1, 10.0)]        # glide from A4
+  times, f0 = rm.f0_labels(notes, style, seconds=1.5)
+  assert times[1] - times[0] == pytest.approx(0.01)
+  assert np.all(f0[(times < 0.1) | (times >= 1.0)] == 0.0)     # no note
+  np.testing.assert_allclose(f0[(times >= 0.1) & (times < 0.5)], 440.0)
+  # The glide starts on the previous pitch and lands 10 cents sharp of B4.
+  assert f0[np.searchsorted(times, 0.5)] == pytest.approx(440 * 2 ** (0.1 / 12))
+  settled = f0[(times >= 0.6) & (times < 1.0)]
+  np.testing.assert_allclose(settled, 493.883 * 2 ** (0.1 / 12), rtol=1e-4)
+  # The same pitch the MIDI file bends to, note by note.
+  melody, file_style = rm.draw_notes(3, rm.PROGRAMS[0], 8.0)
+  times, f0 = rm.f0_labels(melody, file_style, 8.0)
+  for note in melody:
+    inside = (times >= note.start_s) & (times < note.end_s)
+    midi = 69 + 12 * np.log2(f0[inside] / 440.0)
+    expected = note.pitch + rm.bend_curve(note, file_style,
+                                          times[inside] - note.start_s)
+    np.testing.assert_allclose(midi, expected, atol=1e-6)
+
+
 @needs_fluidsynth
 def test_render_plays_the_note_and_the_bend(tmp_path):
   """A flute A4 (440 Hz), then bent up 2 semitones (493.9 Hz)."""
@@ -153,3 +177,17 @@ def test_cli_writes_audio_and_manifest_but_no_labels(tmp_path):
   lines = (tmp_path / 'manifest.csv').read_text().splitlines()
   assert lines[0].split(',')[:3] == ['file', 'program', 'seed']
   assert sorted(line.split(',')[0] for line in lines[1:]) == wavs
+
+
+@needs_fluidsynth
+def test_cli_labels_every_file_when_asked(tmp_path):
+  rm.main(['--minutes', '0.05', '--min-seconds', '2', '--max-seconds', '3',
+           '--out', str(tmp_path), '--labels'])
+  import soundfile
+  for wav in tmp_path.glob('*.wav'):
+    rows = np.loadtxt(tmp_path / f'{wav.stem}.f0.csv', delimiter=',',
+                      skiprows=1)
+    assert rows[0, 0] == 0.0 and np.all(np.diff(rows[:, 0]) > 0)
+    assert rows[-1, 0] <= soundfile.info(str(wav)).duration
+    voiced = rows[rows[:, 1] > 0, 1]
+    assert voiced.size and np.all((voiced > 60) & (voiced < 1100))

@@ -10,10 +10,18 @@ Programs are strings, woodwinds, brass, saxophones, choir and synth voices,
 whistle, ocarina and more, each kept to its instrument's usual range (MIDI
 36-84 overall, inside the synthetic pretraining's MIDI 24-84).
 
-Finetuning is self-supervised, so no f0 labels are written beside the audio
-(a `<name>.f0.csv` would make `audio_folder` treat the file as labelled);
-`manifest.csv` lists file, program and seed. The same seed gives the same
-MIDI files and, with the same fluidsynth and soundfont, the same audio.
+Finetuning is self-supervised, so by default no f0 labels are written beside
+the audio (a `<name>.f0.csv` would make `audio_folder` treat the file as
+labelled); `manifest.csv` lists file, program and seed. The same seed gives
+the same MIDI files and, with the same fluidsynth and soundfont, the same
+audio.
+
+With `--labels` each file also gets `<name>.f0.csv` (time_s,f0_hz every
+10 ms, 0 = no note) computed from its MIDI notes and pitch bends: a labelled
+set for choosing between models (`bench/accuracy.py --data OUT`), kept apart
+from the finetuning audio and from `../shared/eval-data`. Its labels are the
+score's pitch, not a measurement: a sample's own tuning, attack and release
+are not in them.
 
 Needs Debian's `fluidsynth` and `fluid-soundfont-gm` packages.
 """
@@ -48,6 +56,7 @@ PEAK_DB = -1.0
 # Notes rotate over channels so that a note's glide or vibrato (channel-wide
 # pitch bend) never bends the release tail of the notes before it.
 CHANNELS = (0, 1, 2, 3)
+LABEL_HOP_S = 0.01            # --labels: one f0 value every 10 ms
 
 
 @dataclasses.dataclass(frozen=True)
@@ -292,12 +301,40 @@ def melody_events(notes, program, style):
   return events
 
 
-def draw_file(seed, program, seconds):
-  """The MIDI bytes of one melody: a pure function of (seed, program, seconds)."""
+def draw_notes(seed, program, seconds):
+  """(notes, style) of one melody: a pure function of (seed, program, seconds)."""
   rng = np.random.default_rng(seed)
   style = draw_style(rng, program)
-  notes = draw_melody(rng, program, style, seconds - TAIL_S)
+  return draw_melody(rng, program, style, seconds - TAIL_S), style
+
+
+def draw_file(seed, program, seconds):
+  """The MIDI bytes of one melody: a pure function of (seed, program, seconds)."""
+  notes, style = draw_notes(seed, program, seconds)
   return midi_file_bytes(melody_events(notes, program, style))
+
+
+def f0_labels(notes, style, seconds, hop_s=LABEL_HOP_S):
+  """The pitch the MIDI file asks for, every hop_s, as (times [n], f0 Hz [n]).
+
+  Inside a note: its MIDI pitch plus its bend curve (glide, intonation,
+  vibrato), as `melody_events` sends it; elsewhere 0 (no note).
+  """
+  times = np.arange(0.0, seconds, hop_s)
+  f0_hz = np.zeros_like(times)
+  for note in notes:
+    inside = (times >= note.start_s) & (times < note.end_s)
+    midi = note.pitch + bend_curve(note, style, times[inside] - note.start_s)
+    f0_hz[inside] = 440.0 * 2.0 ** ((midi - 69.0) / 12.0)
+  return times, f0_hz
+
+
+def write_labels(path, times, f0_hz):
+  """Writes a `time_s,f0_hz` CSV as `pitchfit evaluate --audio-dir` reads it."""
+  with open(path, 'w', newline='') as f:
+    f.write('time_s,f0_hz\n')
+    for t, hz in zip(times, f0_hz):
+      f.write(f'{t:.3f},{hz:.3f}\n')
 
 
 # ------------------------------------------------------------- rendering
@@ -379,8 +416,11 @@ def file_name(index, program):
 
 
 def render_all(items, out_dir, soundfont=SOUNDFONT, keep_midi=False,
-               progress=True):
-  """Writes one WAV per planned item and manifest.csv; returns audio seconds."""
+               progress=True, labels=False):
+  """Writes one WAV per planned item and manifest.csv; returns audio seconds.
+
+  With labels, also each WAV's `<name>.f0.csv` (`f0_labels`).
+  """
   from tqdm import tqdm  # pylint: disable=g-import-not-at-top
   out_dir = pathlib.Path(out_dir)
   out_dir.mkdir(parents=True, exist_ok=True)
@@ -392,8 +432,13 @@ def render_all(items, out_dir, soundfont=SOUNDFONT, keep_midi=False,
       midi_dir = out_dir / 'midi' if keep_midi else pathlib.Path(tmp)
       midi_dir.mkdir(exist_ok=True)
       midi_path = midi_dir / f'{name}.mid'
-      midi_path.write_bytes(draw_file(file_seed, program, seconds))
+      notes, style = draw_notes(file_seed, program, seconds)
+      midi_path.write_bytes(
+          midi_file_bytes(melody_events(notes, program, style)))
       audio_s = render(midi_path, out_dir / f'{name}.wav', level_db, soundfont)
+      if labels:
+        write_labels(out_dir / f'{name}.f0.csv',
+                     *f0_labels(notes, style, audio_s))
       total += audio_s
       rows.append({'file': f'{name}.wav', 'program': program.number,
                    'seed': file_seed, 'program_name': program.name,
@@ -417,6 +462,9 @@ def main(argv=None):
   parser.add_argument('--keep-midi', action='store_true',
                       help='also keep the .mid files (in OUT/midi/)')
   parser.add_argument('--soundfont', default=SOUNDFONT)
+  parser.add_argument('--labels', action='store_true',
+                      help='also write <name>.f0.csv from the MIDI pitch: a '
+                           'labelled selection set, never finetuning audio')
   args = parser.parse_args(argv)
   if not 1.0 <= args.min_seconds <= args.max_seconds:
     parser.error('need 1 <= --min-seconds <= --max-seconds')
@@ -424,7 +472,8 @@ def main(argv=None):
   items = plan(args.seed, args.minutes, args.min_seconds, args.max_seconds)
   import time  # pylint: disable=g-import-not-at-top
   start = time.perf_counter()
-  total = render_all(items, args.out, args.soundfont, args.keep_midi)
+  total = render_all(items, args.out, args.soundfont, args.keep_midi,
+                     labels=args.labels)
   elapsed = time.perf_counter() - start
   print(f'{len(items)} files, {total / 60:.1f} min of audio in {args.out} '
         f'({elapsed:.0f} s, {total / max(elapsed, 1e-9):.0f}x real time)')
