@@ -94,8 +94,12 @@ _MODEL_HELP = ('A `pitchfit train` save dir (its newest checkpoint) or a model '
 @click.option('--format', 'fmt', type=click.Choice(['csv', 'npz']),
               default='csv', show_default=True,
               help='csv: time,frequency,confidence rows; npz: the same arrays.')
+@click.option('--half-hop/--single-pass', default=None,
+              help='Also run the model half a frame later, so it looks every '
+              '16 ms instead of 32 (twice the compute) [default: '
+              'pitchfit.predict\'s].')
 @_user_errors
-def predict(paths, output_dir, model_path, step_ms, plot, fmt):
+def predict(paths, output_dir, model_path, step_ms, plot, fmt, half_hop):
   """Pitch of audio files: writes <stem>.f0.csv (time,frequency,confidence).
 
   PATH may be audio files (wav, flac, ogg, mp3, aiff; any rate and channel
@@ -119,7 +123,8 @@ def predict(paths, output_dir, model_path, step_ms, plot, fmt):
       plot_path = (os.path.splitext(out_path)[0] + '.png') if plot else None
       try:
         file_seconds, _ = predict_lib.predict_file(
-            audio_path, out_path, pitch_model, step_ms, fmt, plot_path)
+            audio_path, out_path, pitch_model, step_ms, fmt, plot_path,
+            predict_lib.HALF_HOP if half_hop is None else half_hop)
       except UserError as e:
         failed += 1
         bar.write(f'pitchfit: error: {e}', file=sys.stderr)
@@ -229,10 +234,14 @@ def export(save_dir, out_path, head_rank):
 @click.option('--per-item/--summary', default=None,
               help='Table rows per file/example [default: per file for '
                    '--audio-dir, summary for --dataset].')
+@click.option('--half-hop/--single-pass', default=None,
+              help='--audio-dir: as in `pitchfit predict` [default: '
+                   "pitchfit.predict's]. Dataset examples are one model "
+                   'window each.')
 @_user_errors
 def evaluate(model_path, audio_dir, dataset, data_dir, max_examples, baseline,
              second_voice, noise_snr, weak_partials, json_path, log_dir,
-             per_item):
+             per_item, half_hop):
   """Pitch accuracy against f0 labels (mir_eval, 50 cents).
 
   RPA/RCA count the reference's voiced frames whatever the model's voicing
@@ -254,7 +263,7 @@ def evaluate(model_path, audio_dir, dataset, data_dir, max_examples, baseline,
   if audio_dir:
     evaluation.labelled_files(audio_dir)  # fail fast, before loading TF
   pitch_model = predict_lib.load_model(model_path)
-  estimators = [evaluation.ModelEstimator(pitch_model)]
+  estimators = [evaluation.ModelEstimator(pitch_model, half_hop)]
   if baseline == 'pyin':
     estimators.append(evaluation.PyinEstimator(pitch_model.sample_rate,
                                                pitch_model.hop_size))

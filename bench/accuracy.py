@@ -287,6 +287,9 @@ def add_common_arguments(parser):
                       f'{",".join(trackers_lib.TRACKER_NAMES)})')
   parser.add_argument('--crepe-model', default='full', choices=('full', 'tiny'),
                       help="torchcrepe's capacity (default: %(default)s)")
+  parser.add_argument('--half-hop', default=None, choices=('on', 'off'),
+                      help="pitchfit's second pass half a frame later "
+                      "(default: pitchfit.predict's)")
 
 
 def resolve_model(parser, args):
@@ -315,7 +318,8 @@ def setup(parser, args):
     clips = corpus.find_clips(args.data)
     trackers, notes = trackers_lib.make_trackers(
         args.trackers, model_path, args.crepe_model,
-        log=lambda m: print(m, file=sys.stderr))
+        log=lambda m: print(m, file=sys.stderr),
+        half_hop=None if args.half_hop is None else args.half_hop == 'on')
   except UserError as e:
     sys.exit(f'error: {e}')
   if not trackers:

@@ -56,17 +56,21 @@ class PitchfitTracker:
 
   name = 'pitchfit'
 
-  def __init__(self, model_path):
+  def __init__(self, model_path, half_hop=None):
     from pitchfit import predict as predict_lib  # pylint: disable=g-import-not-at-top
     self._predict = predict_lib.predict
     self.model = predict_lib.load_model(model_path)
-    self.step_ms = 1000.0 * self.model.hop_size / self.model.sample_rate
+    self.half_hop = predict_lib.HALF_HOP if half_hop is None else half_hop
+    # Rows exactly on the model's frames: no interpolation but the scorer's.
+    self.step_ms = (1000.0 * self.model.hop_size / self.model.sample_rate
+                    / (2 if self.half_hop else 1))
     self.version = package_version('pitchfit')
-    self.settings = f'{model_path}, frames every {self.step_ms:g} ms'
+    self.settings = f'{model_path}, frames every {self.step_ms:g} ms' + (
+        ' (two passes half a frame apart)' if self.half_hop else '')
 
   def track(self, audio):
     times, f0, _ = self._predict(audio, SAMPLE_RATE, model=self.model,
-                                 step_ms=self.step_ms)
+                                 step_ms=self.step_ms, half_hop=self.half_hop)
     return np.asarray(times, np.float64), np.asarray(f0, np.float64)
 
 
@@ -165,7 +169,8 @@ class TorchcrepeTracker:
     return np.arange(f0.size) * self.hop_length / SAMPLE_RATE, f0
 
 
-def make_trackers(names, model_path=None, crepe_capacity='full', log=print):
+def make_trackers(names, model_path=None, crepe_capacity='full', log=print,
+                  half_hop=None):
   """The trackers named, in order; those that cannot run are logged and left out.
 
   Args:
@@ -173,12 +178,13 @@ def make_trackers(names, model_path=None, crepe_capacity='full', log=print):
     model_path: the pitchfit model (needed for 'pitchfit').
     crepe_capacity: 'full' or 'tiny'.
     log: callable(str) for skip notes.
+    half_hop: pitchfit's two-pass mode; None for predict()'s default.
 
   Returns:
     (trackers, notes): the tracker objects, and one line per skipped one.
   """
   makers = {
-      'pitchfit': lambda: PitchfitTracker(model_path),
+      'pitchfit': lambda: PitchfitTracker(model_path, half_hop),
       'pyin': PyinTracker,
       'pesto': PestoTracker,
       'torchcrepe': lambda: TorchcrepeTracker(crepe_capacity),

@@ -169,17 +169,22 @@ class ModelEstimator:
 
   name = 'pitchfit'
 
-  def __init__(self, pitch_model):
+  def __init__(self, pitch_model, half_hop=None):
+    from pitchfit import predict as predict_lib  # pylint: disable=g-import-not-at-top
     self.model = pitch_model
+    self.half_hop = predict_lib.HALF_HOP if half_hop is None else half_hop
 
   @property
   def frame_ms(self):
-    return 1000.0 * self.model.hop_size / self.model.sample_rate
+    """The model's frame spacing: half its hop with the half-hop pass."""
+    return (1000.0 * self.model.hop_size / self.model.sample_rate
+            / (2 if self.half_hop else 1))
 
   def track(self, audio):
     """(times, f0 Hz, confidence, voiced) at the model's frames (stitched)."""
     from pitchfit import predict as predict_lib  # pylint: disable=g-import-not-at-top
-    tracker = predict_lib.StreamingTracker(self.model, self.frame_ms)
+    tracker = predict_lib.StreamingTracker(self.model, self.frame_ms,
+                                           half_hop=self.half_hop)
     times, f0, conf = predict_lib._concatenate(  # pylint: disable=protected-access
         tracker.push(audio) + tracker.finish())
     return times, f0, conf, conf >= voicing.THRESHOLD
@@ -187,7 +192,8 @@ class ModelEstimator:
   def track_file(self, path):
     from pitchfit import predict as predict_lib  # pylint: disable=g-import-not-at-top
     times, f0, conf = predict_lib._concatenate(list(  # pylint: disable=protected-access
-        predict_lib.track_file(path, self.model, self.frame_ms)))
+        predict_lib.track_file(path, self.model, self.frame_ms,
+                               half_hop=self.half_hop)))
     return times, f0, conf, conf >= voicing.THRESHOLD
 
   def track_windows(self, windows):

@@ -19,9 +19,10 @@ from tests.conftest import REPO
 from tests.predict_fixtures import StubModel, tiny_model, tiny_save_dir, tone, write_tone  # pylint: disable=unused-import
 
 
-def track(model, audio, step_ms=10.0, block=None, batch_size=8):
+def track(model, audio, step_ms=10.0, block=None, batch_size=8,
+          half_hop=False):
   """Runs a StreamingTracker, pushing `block` samples at a time."""
-  tracker = predict_lib.StreamingTracker(model, step_ms, batch_size)
+  tracker = predict_lib.StreamingTracker(model, step_ms, batch_size, half_hop)
   chunks = []
   block = block or max(1, audio.size)
   for start in range(0, audio.size, block):
@@ -30,26 +31,30 @@ def track(model, audio, step_ms=10.0, block=None, batch_size=8):
   return predict_lib._concatenate(chunks)  # pylint: disable=protected-access
 
 
+@pytest.mark.parametrize('half_hop', [False, True])
 @pytest.mark.parametrize('n_samples,step_ms', [
     (1, 10.0), (16, 10.0), (160, 10.0), (161, 10.0), (16000, 10.0),
     (52800, 5.8), (40000, 32.0), (9000, 1.0)])
-def test_one_row_per_step_before_the_end(n_samples, step_ms):
+def test_one_row_per_step_before_the_end(n_samples, step_ms, half_hop):
   model = StubModel(n_frames=8)
   times, frequency, confidence = track(model, np.zeros(n_samples, np.float32),
-                                       step_ms)
+                                       step_ms, half_hop=half_hop)
   expected_rows = math.ceil(n_samples / (step_ms * 16.0) - 1e-9)
   assert times.size == frequency.size == confidence.size == expected_rows
   np.testing.assert_allclose(times, np.arange(expected_rows) * step_ms / 1000.0)
   assert times[-1] < n_samples / 16000.0
 
 
+@pytest.mark.parametrize('half_hop', [False, True])
 @pytest.mark.parametrize('n_frames', [8, 9, 125])
-def test_stitched_track_follows_the_signal_at_the_right_times(n_frames):
+def test_stitched_track_follows_the_signal_at_the_right_times(n_frames,
+                                                             half_hop):
   """With a stub whose f0 is exp(signal), a ramp comes back exactly."""
   model = StubModel(n_frames=n_frames)
   n = 16000 * 7 + 123
   ramp = np.linspace(3.0, 6.0, n).astype(np.float32)  # log-f0 at each sample
-  times, frequency, _ = track(model, ramp, step_ms=10.0, block=5000)
+  times, frequency, _ = track(model, ramp, step_ms=10.0, block=5000,
+                              half_hop=half_hop)
   last_real_frame_s = ((n - 1) // 512) * 512 / 16000.0
   inside = times <= last_real_frame_s
   expected = np.interp(times[inside] * 16000.0, np.arange(n), ramp)
@@ -99,23 +104,55 @@ def test_windows_that_disagree_are_not_averaged():
   first, log_f0, _ = stitcher.add(mixed, np.full(16, 0.9))
   assert np.all((log_f0[:2] > 5.0) & (log_f0[:2] < mixed[0]))
 
-def test_streaming_in_blocks_equals_one_call():
+def test_half_hop_places_frames_half_way_between_the_first_pass_ones():
+  """A note change between two frames is missed by half as many rows."""
+  model = StubModel(n_frames=8)
+  change = 512 * 40 + 128         # between frame 40 and the half frame 40.5
+  audio = np.where(np.arange(16000 * 3) < change, 4.0, 5.0).astype(np.float32)
+  results = {}
+  for half_hop in (False, True):
+    times, frequency, _ = track(model, audio, step_ms=1.0, half_hop=half_hop)
+    wrong = np.abs(np.log(frequency) - audio[(times * 16000).astype(int)])
+    wrong[times > 2.5] = 0.0       # the end meets the zero padding
+    results[half_hop] = times[wrong > 0.03]  # 50 cents
+  # One pass: wrong from the change to frame 41 (32 ms after frame 40);
+  # two: only up to the half frame 40.5, 16 ms after frame 40.
+  assert results[False].max() * 16000 > 512 * 40.5 + 16
+  assert np.all(results[True] * 16000 < 512 * 40.5)
+  assert np.all(results[True] * 16000 > 512 * 40)
+  assert 0 < results[True].size <= results[False].size / 2
+
+
+def test_half_hop_runs_the_model_on_twice_the_windows():
+  audio = np.full(16000 * 4, 5.0, np.float32)
+  calls = {}
+  for half_hop in (False, True):
+    model = StubModel(n_frames=8)
+    track(model, audio, batch_size=1, half_hop=half_hop)
+    calls[half_hop] = model.calls
+  assert calls[True] in (2 * calls[False], 2 * calls[False] + 1)
+
+
+@pytest.mark.parametrize('half_hop', [False, True])
+def test_streaming_in_blocks_equals_one_call(half_hop):
   model = StubModel(n_frames=8)
   rng = np.random.default_rng(0)
   audio = rng.uniform(3.0, 6.0, 16000 * 3 + 77).astype(np.float32)
-  whole = track(model, audio)
+  whole = track(model, audio, half_hop=half_hop)
   for block in (1000, 4096, 7777):
-    parts = track(model, audio, block=block, batch_size=3)
+    parts = track(model, audio, block=block, batch_size=3, half_hop=half_hop)
     for a, b in zip(whole, parts):
       np.testing.assert_allclose(a, b, rtol=1e-6)
 
 
-def test_two_hour_stream_uses_bounded_memory():
+@pytest.mark.parametrize('half_hop', [False, True])
+def test_two_hour_stream_uses_bounded_memory(half_hop):
   """A 2-hour stream, generated lazily, never holds more than a few blocks."""
   model = StubModel(n_frames=125)  # the paper's 4-s windows
   block = 16000 * 20
   n_blocks = 2 * 3600 // 20
-  tracker = predict_lib.StreamingTracker(model, step_ms=10.0, batch_size=8)
+  tracker = predict_lib.StreamingTracker(model, step_ms=10.0, batch_size=8,
+                                         half_hop=half_hop)
   ramp = np.linspace(4.0, 5.0, block, dtype=np.float32)
   n_rows = 0
   last_time = -1.0
