@@ -114,7 +114,8 @@ class DataConfig:
   synthetic: str = 'generator'
   synthetic_seed: int = 0
   # Note style of the generator (a key of synthetic_notes.NOTE_STYLES): 'paper'
-  # is generate_notes_v2; 'sung' adds long notes, glides and formants.
+  # is generate_notes_v2; 'sung' adds long notes, glides and formants; 'mixed'
+  # is half-way between them.
   synthetic_style: str = 'paper'
   # Real audio for finetuning, 'name[/config]:split' of a real-audio builder;
   # empty = pretraining on synthetic notes only.

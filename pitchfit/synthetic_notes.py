@@ -67,10 +67,13 @@ class NoteConfig:
 
 
 # Named sets of NoteConfig overrides. `paper` is generate_notes_v2; `sung`
-# mixes in voice-like notes (docs/cpu_model.md says why and what it measured).
+# mixes in voice-like notes (docs/cpu_model.md says why and what it measured);
+# `mixed` sits half-way, so one stage can train on both kinds at once instead
+# of alternating between them.
 NOTE_STYLES = {
     'paper': {},
     'sung': {'max_note_length': 60, 'p_legato': 0.6, 'p_formant': 0.6},
+    'mixed': {'max_note_length': 40, 'p_legato': 0.3, 'p_formant': 0.3},
 }
 
 

@@ -74,7 +74,7 @@ def test_invalid_yaml_and_missing_file(tmp_path):
 def test_cross_field_validation(tmp_path):
   with pytest.raises(config_lib.ConfigError, match='multiple of 512'):
     config_lib.load(write(tmp_path, 'model: {n_samples: 1000}\n'))
-  with pytest.raises(config_lib.ConfigError, match="one of paper, sung, got 'opera'"):
+  with pytest.raises(config_lib.ConfigError, match="one of paper, sung, mixed, got 'opera'"):
     config_lib.load(write(tmp_path, 'data: {synthetic_style: opera}\n'))
   with pytest.raises(config_lib.ConfigError, match='short_window_fft.*got 2048'):
     config_lib.load(write(tmp_path, 'model: {short_window_fft: 2048}\n'))

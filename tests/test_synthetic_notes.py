@@ -167,6 +167,11 @@ def test_sung_notes_glide_between_pitches():
   assert _glides(SUNG) > 5 * max(_glides(CONFIG), 5)
 
 
+def test_mixed_notes_glide_more_than_paper_ones_and_less_than_sung_ones():
+  mixed = _glides(synthetic_notes.note_config('mixed'))
+  assert 2 * max(_glides(CONFIG), 5) < mixed < _glides(SUNG)
+
+
 def test_sung_notes_last_up_to_60_frames():
   lengths = []
   for i in range(40):
