@@ -187,4 +187,10 @@ def eval_dataset(config, batch_size=None):
     ds = synthetic_eval(d.eval, m.n_frames, d.data_dir, d.eval_examples)
   else:
     ds = real_eval(d.eval, m.n_samples, d.data_dir, d.eval_examples)
-  return ds.batch(batch_size or d.batch_size).cache().prefetch(tf.data.AUTOTUNE)
+  ds = ds.batch(batch_size or d.batch_size).cache()
+  # Keras warns "Your input ran out of data" on meeting the end of a set of
+  # unknown length, which these are (take, filter, generators). The set is
+  # small and cached, so one pass counts it and fills the cache.
+  n_batches = int(ds.reduce(0, lambda n, _: n + 1))
+  return ds.apply(tf.data.experimental.assert_cardinality(n_batches)).prefetch(
+      tf.data.AUTOTUNE)

@@ -33,3 +33,14 @@ def test_unbuilt_sung_test_split_is_generated_in_the_sung_style(tmp_path):
       sn_builder.note_config('sung_small'))
   for name in synthetic_notes.CONTROL_KEYS:
     np.testing.assert_array_equal(got[name], want[name])
+
+
+def test_eval_dataset_declares_its_length(tmp_path):
+  # Keras warns "Your input ran out of data" at the end of a validation set of
+  # unknown length; the eval set states its batch count, and keeps it.
+  config = config_lib.Config(data=config_lib.DataConfig(
+      eval='synthetic_notes/tiny:test', eval_examples=5, batch_size=2,
+      data_dir=str(tmp_path)))
+  ds = data.eval_dataset(config)
+  assert int(ds.cardinality()) == 3
+  assert [len(b['f0_hz']) for b in ds] == [2, 2, 1]
