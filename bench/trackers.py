@@ -52,25 +52,24 @@ def package_version(name):
 
 
 class PitchfitTracker:
-  """A pitchfit model (a save dir or an exported .npz) via pitchfit.predict."""
+  """A pitchfit model (a save dir or an exported .npz), tracked as
+  `pitchfit evaluate` does: rows exactly on the model's frames, so there is
+  no interpolation but the scorer's."""
 
   name = 'pitchfit'
 
   def __init__(self, model_path, half_hop=None):
-    from pitchfit import predict as predict_lib  # pylint: disable=g-import-not-at-top
-    self._predict = predict_lib.predict
-    self.model = predict_lib.load_model(model_path)
-    self.half_hop = predict_lib.HALF_HOP if half_hop is None else half_hop
-    # Rows exactly on the model's frames: no interpolation but the scorer's.
-    self.step_ms = (1000.0 * self.model.hop_size / self.model.sample_rate
-                    / (2 if self.half_hop else 1))
+    from pitchfit import evaluation, predict as predict_lib  # pylint: disable=g-import-not-at-top
+    self._estimator = evaluation.ModelEstimator(
+        predict_lib.load_model(model_path), half_hop)
     self.version = package_version('pitchfit')
-    self.settings = f'{model_path}, frames every {self.step_ms:g} ms' + (
-        ' (two passes half a frame apart)' if self.half_hop else '')
+    self.settings = (
+        f'{model_path}, frames every {self._estimator.frame_ms:g} ms'
+        + (' (two passes half a frame apart)' if self._estimator.half_hop
+           else ''))
 
   def track(self, audio):
-    times, f0, _ = self._predict(audio, SAMPLE_RATE, model=self.model,
-                                 step_ms=self.step_ms, half_hop=self.half_hop)
+    times, f0, _, _ = self._estimator.track(audio)
     return np.asarray(times, np.float64), np.asarray(f0, np.float64)
 
 
