@@ -46,7 +46,7 @@ def notes(note_config, split, count, start, output_dir):
   """Render synthetic notes to WAV, with a spectrogram + true-f0 PNG each."""
   from pitchfit.quiet import import_tensorflow
   import_tensorflow()
-  from pitchfit import notes_demo
+  from pitchfit.notes import demo as notes_demo
   notes_demo.render_examples(note_config, split, count, start, output_dir)
 
 
@@ -57,21 +57,43 @@ def notes(note_config, split, count, start, output_dir):
 @click.option('--save-dir', type=click.Path(file_okay=False),
               help='Where checkpoints, logs and the resolved config go '
                    '[default: runs/<config name>]. Reusing it resumes training.')
+@click.option('--dry-run', is_flag=True,
+              help='Print what would be trained (a recipe\'s phases: steps, '
+                   'data, learning rate) and exit.')
 @click.option('-q', '--quiet', is_flag=True, help='No progress bar.')
 @_user_errors
-def train(config_path, overrides, save_dir, quiet):
-  """Train (or resume) a model as CONFIG.yaml says."""
-  from pitchfit import config as config_lib
-  config = config_lib.load(config_path, overrides)
-  from pitchfit.quiet import import_tensorflow
-  import_tensorflow()
-  from pitchfit import training
+def train(config_path, overrides, save_dir, dry_run, quiet):
+  """Train (or resume) a model as CONFIG.yaml says.
+
+  CONFIG.yaml is one run's config, or a recipe (a `phases:` list) that trains
+  its phases in order and exports the model at the end. Running the same
+  command again resumes where it stopped.
+  """
   import os
+  from pitchfit import config as config_lib
+  from pitchfit.train import recipe as recipe_lib
+  config_path = config_lib.find_config(config_path)
   if save_dir is None:
     save_dir = os.path.join('runs', os.path.splitext(os.path.basename(config_path))[0])
+  if recipe_lib.is_recipe(config_path):
+    recipe = recipe_lib.load(config_path, overrides)
+    if dry_run:
+      click.echo('\n'.join(recipe_lib.describe(recipe)))
+      return
+  else:
+    config = config_lib.load(config_path, overrides)
+    if dry_run:
+      click.echo(config_lib.dumps(config))
+      return
+  from pitchfit.quiet import import_tensorflow
+  import_tensorflow()
   click.echo(f'Training {config_path} -> {save_dir}')
   try:
-    training.train(config, save_dir, verbose=0 if quiet else 1, echo=click.echo)
+    if recipe_lib.is_recipe(config_path):
+      recipe_lib.run(recipe, save_dir, verbose=0 if quiet else 1, echo=click.echo)
+    else:
+      from pitchfit.train import job as training
+      training.train(config, save_dir, verbose=0 if quiet else 1, echo=click.echo)
   except KeyboardInterrupt:
     click.echo(f'\nInterrupted; run the same command again to resume from '
                f'the last checkpoint in {save_dir}.', err=True)
@@ -109,7 +131,7 @@ def predict(paths, output_dir, model_path, step_ms, plot, fmt, half_hop):
   status is 1 if any failed.
   """
   import time
-  from pitchfit import predict as predict_lib
+  from pitchfit.track import predict as predict_lib
   jobs, failed = _audio_jobs(paths, output_dir, '.f0.' + fmt)
   if not jobs:
     _summary(0, failed, 0.0, 0.0)
@@ -146,8 +168,8 @@ def _audio_jobs(paths, output_dir, suffix):
   A missing path or a folder without audio is reported (one line) and
   counted as failed; the other paths still run.
   """
-  from pitchfit import audio_io
-  from pitchfit import predict as predict_lib
+  from pitchfit.io import audio as audio_io
+  from pitchfit.track import predict as predict_lib
   jobs, failed, claimed = [], 0, {}
   for path in paths:
     try:
@@ -191,10 +213,10 @@ def _summary(done, failed, audio_seconds, compute_seconds):
 def export(save_dir, out_path, head_rank):
   """Write a trained model as one file (config, float16 weights, voicing
   calibration) that --model and pitchfit.predict(model=...) accept."""
-  from pitchfit import predict as predict_lib
+  from pitchfit.track import predict as predict_lib
   pitch_model = predict_lib.load_model(save_dir)
   if head_rank:
-    from pitchfit import compression
+    from pitchfit.track import compression
     pitch_model = compression.with_low_rank_frequency_head(pitch_model, head_rank)
   pitch_model.export(out_path)
   click.echo(f'Exported {pitch_model.source} -> {out_path}')
@@ -257,8 +279,8 @@ def evaluate(model_path, audio_dir, dataset, data_dir, max_examples, baseline,
                     'synthetic notes (--dataset synthetic_notes/...), not to '
                     '--audio-dir')
   import json
-  from pitchfit import evaluation
-  from pitchfit import predict as predict_lib
+  from pitchfit.evaluate import scoring as evaluation
+  from pitchfit.track import predict as predict_lib
   from tqdm import tqdm
   if audio_dir:
     evaluation.labelled_files(audio_dir)  # fail fast, before loading TF
@@ -293,11 +315,11 @@ def evaluate(model_path, audio_dir, dataset, data_dir, max_examples, baseline,
       report, per_item=bool(audio_dir) if per_item is None else per_item))
   if json_path:
     os.makedirs(os.path.dirname(os.path.abspath(json_path)), exist_ok=True)
-    from pitchfit import atomic
+    from pitchfit.io import atomic
     with atomic.atomic_open(json_path) as f:
       json.dump(dict(report.to_json(), model=pitch_model.source), f, indent=1)
   if log_dir:
-    from pitchfit import checkpoints
+    from pitchfit.model import checkpoints
     evaluation.write_tensorboard(report, log_dir,
                                  checkpoints.step_of(pitch_model.source))
   sys.exit(1 if report.failures else 0)
@@ -327,18 +349,18 @@ def sample(model_path, dataset, audio_paths, count, max_seconds, data_dir,
   PNG (spectrograms, f0 vs label, harmonic distribution) per example."""
   if bool(dataset) == bool(audio_paths):
     raise UserError('give either --dataset NAME:SPLIT or --audio PATH')
-  from pitchfit import sampling
+  from pitchfit.evaluate import sampling
   failed = 0
   jobs = []
   if audio_paths:
     jobs, failed = _audio_jobs(audio_paths, None, '')
     if not jobs:
       sys.exit(1)
-  from pitchfit import predict as predict_lib
+  from pitchfit.track import predict as predict_lib
   pitch_model = predict_lib.load_model(model_path)
   writer = None
   if log_dir:
-    from pitchfit import checkpoints
+    from pitchfit.model import checkpoints
     writer = sampling.TensorBoardWriter(log_dir,
                                         checkpoints.step_of(pitch_model.source))
   if dataset:

@@ -37,7 +37,7 @@ import numpy as np  # pylint: disable=wrong-import-position
 
 import corpus  # pylint: disable=wrong-import-position
 import trackers as trackers_lib  # pylint: disable=wrong-import-position
-from pitchfit import evaluation  # pylint: disable=wrong-import-position
+from pitchfit.evaluate import scoring as evaluation  # pylint: disable=wrong-import-position
 
 DEFAULT_MODEL = os.path.join(REPO, 'pitchfit', 'assets', 'default_model.npz')
 # Targets for pitchfit on the target row (see docs/benchmark.md).

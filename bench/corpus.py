@@ -73,8 +73,8 @@ def find_clips(data_dir, load=True):
   Raises:
     pitchfit.errors.UserError: no folder, or no labelled audio in it.
   """
-  from pitchfit import audio_io  # pylint: disable=g-import-not-at-top
-  from pitchfit import evaluation  # pylint: disable=g-import-not-at-top
+  from pitchfit.io import audio as audio_io  # pylint: disable=g-import-not-at-top
+  from pitchfit.evaluate import scoring as evaluation  # pylint: disable=g-import-not-at-top
   data_dir = pathlib.Path(data_dir)
   pairs, _ = evaluation.labelled_files(data_dir)
   categories = resyn_categories(data_dir)

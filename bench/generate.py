@@ -28,7 +28,7 @@ tf = import_tensorflow()
 
 import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
 
-from pitchfit import synthetic_notes  # pylint: disable=g-import-not-at-top
+from pitchfit.notes import generator as synthetic_notes  # pylint: disable=g-import-not-at-top
 from tfds_builders.synthetic_notes import synthetic_notes_dataset_builder as sn_builder  # pylint: disable=g-import-not-at-top
 
 

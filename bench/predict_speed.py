@@ -37,7 +37,7 @@ WARM_UP_SAMPLES = 32000
 
 def load_clips(audio_dir):
   """[(name, float32 16 kHz mono)] of a folder, or synthesized tones."""
-  from pitchfit import audio_io  # pylint: disable=g-import-not-at-top
+  from pitchfit.io import audio as audio_io  # pylint: disable=g-import-not-at-top
   if audio_dir and os.path.isdir(audio_dir):
     return [(str(p.relative_to(audio_dir)), audio_io.load_audio(p))
             for p in audio_io.find_audio_files([audio_dir])]
@@ -65,7 +65,7 @@ def measure(track, clips, repeats):
 
 
 def pyin(audio):
-  from pitchfit import evaluation  # pylint: disable=g-import-not-at-top
+  from pitchfit.evaluate import scoring as evaluation  # pylint: disable=g-import-not-at-top
   return evaluation.run_pyin(audio)
 
 
@@ -76,7 +76,7 @@ def max_rss_mb():
 def long_file(pitch_model, minutes):
   """Streams an N-minute 44.1-kHz file through predict_file: (RTF, RSS MB)."""
   import soundfile  # pylint: disable=g-import-not-at-top
-  from pitchfit import predict as predict_lib  # pylint: disable=g-import-not-at-top
+  from pitchfit.track import predict as predict_lib  # pylint: disable=g-import-not-at-top
   with tempfile.TemporaryDirectory() as folder:
     path = os.path.join(folder, 'long.wav')
     t = np.arange(44100 * 60) / 44100.0
@@ -114,7 +114,7 @@ def main():
     tf.config.threading.set_inter_op_parallelism_threads(args.cores)
     tf.constant(0.0)
   import pitchfit  # pylint: disable=g-import-not-at-top
-  from pitchfit import predict as predict_lib  # pylint: disable=g-import-not-at-top
+  from pitchfit.track import predict as predict_lib  # pylint: disable=g-import-not-at-top
   from pitchfit.errors import UserError  # pylint: disable=g-import-not-at-top
   try:
     pitch_model = predict_lib.load_model(args.model)

@@ -28,7 +28,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, 'bench'))
 
 import accuracy  # pylint: disable=wrong-import-position
-from pitchfit import evaluation  # pylint: disable=wrong-import-position
+from pitchfit.evaluate import scoring as evaluation  # pylint: disable=wrong-import-position
 
 WARM_UP_S = 2.0
 TARGET_RTF = 0.05

@@ -28,7 +28,7 @@ import types
 
 import numpy as np
 
-from pitchfit import evaluation
+from pitchfit.evaluate import scoring as evaluation
 
 SAMPLE_RATE = 16000
 FMIN_HZ = 32.7     # C1 (MIDI 24), the lowest synthetic pretraining pitch
@@ -59,7 +59,8 @@ class PitchfitTracker:
   name = 'pitchfit'
 
   def __init__(self, model_path, half_hop=None):
-    from pitchfit import evaluation, predict as predict_lib  # pylint: disable=g-import-not-at-top
+    from pitchfit.evaluate import scoring as evaluation  # pylint: disable=g-import-not-at-top
+    from pitchfit.track import predict as predict_lib  # pylint: disable=g-import-not-at-top
     self._estimator = evaluation.ModelEstimator(
         predict_lib.load_model(model_path), half_hop)
     self.version = package_version('pitchfit')

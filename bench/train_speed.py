@@ -19,8 +19,8 @@ from pitchfit.quiet import import_tensorflow  # pylint: disable=wrong-import-pos
 tf = import_tensorflow()
 
 from pitchfit import config as config_lib  # pylint: disable=wrong-import-position
-from pitchfit import data  # pylint: disable=wrong-import-position
-from pitchfit import training  # pylint: disable=wrong-import-position
+from pitchfit.train import data  # pylint: disable=wrong-import-position
+from pitchfit.train import job as training  # pylint: disable=wrong-import-position
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

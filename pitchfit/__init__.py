@@ -15,5 +15,5 @@ __version__ = "0.1.0"
 
 def __getattr__(name):
   if name == 'predict':
-    return importlib.import_module('pitchfit.predict')
+    return importlib.import_module('pitchfit.track.predict')
   raise AttributeError(f"module 'pitchfit' has no attribute {name!r}")

@@ -13,7 +13,7 @@ from typing import Optional
 
 import yaml
 
-from pitchfit import atomic
+from pitchfit.io import atomic
 from pitchfit.errors import UserError
 
 
@@ -138,7 +138,7 @@ class DataConfig:
   synthetic_second_voice_db: list = dataclasses.field(
       default_factory=lambda: [6.0, 20.0])
   # Beyond the paper: the fraction of training notes that get stationary
-  # broadband noise (white to brown, model.BACKGROUND_NOISE_EXPONENTS) at a
+  # broadband noise (white to brown, augment.BACKGROUND_NOISE_EXPONENTS) at a
   # signal-to-noise ratio uniform in synthetic_noise_snr_db (dB, over the
   # example's RMS), as in a room or on a tape. The synthesizer's own filtered
   # noise follows the note; this does not. 0 = off (the paper).
@@ -146,7 +146,7 @@ class DataConfig:
   synthetic_noise_snr_db: list = dataclasses.field(
       default_factory=lambda: [15.0, 40.0])
   # Beyond the paper: the fraction of training notes whose lowest 1 to
-  # model.WEAK_PARTIALS_MAX harmonics are weakened, the fundamental most, by
+  # augment.WEAK_PARTIALS_MAX harmonics are weakened, the fundamental most, by
   # up to a depth uniform in synthetic_weak_partials_db (dB), in audio and
   # labels alike (f0 unchanged), as in double reeds, low strings and some
   # voices. With background noise over them, the pitch must be read from
@@ -154,6 +154,15 @@ class DataConfig:
   synthetic_weak_partials: float = 0.0
   synthetic_weak_partials_db: list = dataclasses.field(
       default_factory=lambda: [6.0, 30.0])
+  # Beyond the paper: the fraction of training notes played in a synthetic
+  # room (notes.augment.room_reverb): RT60 uniform in synthetic_rt60_s
+  # (seconds) and direct-to-reverberant ratio uniform in synthetic_drr_db
+  # (dB). Labels are the direct sound's. 0 = off.
+  synthetic_reverb: float = 0.0
+  synthetic_rt60_s: list = dataclasses.field(
+      default_factory=lambda: [0.2, 1.0])
+  synthetic_drr_db: list = dataclasses.field(
+      default_factory=lambda: [-3.0, 12.0])
   eval: str = 'synthetic_notes/small:test'
   eval_examples: int = 256
   data_dir: Optional[str] = None   # TFDS data_dir; None = TFDS default.
@@ -291,7 +300,7 @@ def _augmentation_checks(data):
   checks = []
   for name, what in (('second_voice', 'attenuation in dB below the main voice'),
                      ('weak_partials', 'attenuation of the fundamental in dB'),
-                     ('noise', None)):
+                     ('noise', None), ('reverb', None)):
     fraction = getattr(data, f'synthetic_{name}')
     checks.append((0.0 <= fraction <= 1.0,
                    f'data.synthetic_{name} is a fraction of notes, from 0 to 1'))
@@ -299,6 +308,12 @@ def _augmentation_checks(data):
       checks.append((ordered(getattr(data, f'synthetic_{name}_db'), 0),
                      f'data.synthetic_{name}_db is [least, most] {what}, '
                      'with 0 <= least <= most'))
+  checks.append((ordered(data.synthetic_rt60_s) and data.synthetic_rt60_s[0] > 0,
+                 'data.synthetic_rt60_s is [least, most] reverberation time in '
+                 'seconds, with 0 < least <= most'))
+  checks.append((ordered(data.synthetic_drr_db),
+                 'data.synthetic_drr_db is [least, most] direct-to-reverberant '
+                 'ratio in dB, with least <= most'))
   checks.append((ordered(data.synthetic_noise_snr_db),
                  'data.synthetic_noise_snr_db is [lowest, highest] '
                  'signal-to-noise ratio in dB, with lowest <= highest'))
@@ -307,7 +322,7 @@ def _augmentation_checks(data):
 
 def validate(config, source):
   """Cross-field checks a type cannot express."""
-  from pitchfit import synthetic_notes  # pylint: disable=g-import-not-at-top
+  from pitchfit.notes import generator as synthetic_notes  # pylint: disable=g-import-not-at-top
   m, t = config.model, config.train
   styles = ', '.join(synthetic_notes.NOTE_STYLES)
   checks = [
@@ -343,3 +358,33 @@ def dump(config, path):
   """Writes the resolved config as YAML, atomically."""
   with atomic.atomic_open(path) as f:
     yaml.safe_dump(to_dict(config), f, sort_keys=False)
+
+
+def dumps(config):
+  """The resolved config as YAML text."""
+  return yaml.safe_dump(to_dict(config), sort_keys=False)
+
+
+def find_config(name_or_path):
+  """A config file's path: the path itself if it exists, else a config shipped
+  with the package (`demo`, `default_model`, ... with or without `.yaml`)."""
+  if os.path.isfile(name_or_path):
+    return name_or_path
+  stem = os.path.basename(name_or_path)
+  stem = stem[:-5] if stem.endswith('.yaml') else stem
+  for directory in shipped_config_dirs():
+    candidate = os.path.join(directory, stem + '.yaml')
+    if os.path.isfile(candidate):
+      return candidate
+  names = sorted({f[:-5] for d in shipped_config_dirs() if os.path.isdir(d)
+                  for f in os.listdir(d) if f.endswith('.yaml')})
+  raise ConfigError(f'{name_or_path}: no such file, and no shipped config of '
+                    f'that name (shipped: {", ".join(names) or "none"})')
+
+
+def shipped_config_dirs():
+  """Where shipped configs live: the checkout's configs/ beside the package,
+  and the copy installed inside the package (pitchfit/configs)."""
+  package = os.path.dirname(os.path.abspath(__file__))
+  return [os.path.join(package, 'configs'),
+          os.path.join(os.path.dirname(package), 'configs')]

@@ -47,9 +47,9 @@ def tiny_save_dir(tmp_path_factory):
   """A `pitchfit train`-style save dir of an untrained tiny model (4096-sample
   windows, 8 frames), calibrated once (voicing.yaml cached beside it)."""
   if 'save_dir' not in _SESSION:
-    from pitchfit import checkpoints
+    from pitchfit.model import checkpoints
     from pitchfit import config as config_lib
-    from pitchfit import training
+    from pitchfit.train import job as training
     from pitchfit.quiet import import_tensorflow
     import_tensorflow()
     import keras  # pylint: disable=g-import-not-at-top
@@ -59,7 +59,7 @@ def tiny_save_dir(tmp_path_factory):
     model = training.build_model(config)
     checkpoints.save(model, os.path.join(save_dir, checkpoints.CHECKPOINT_DIR), 7)
     config_lib.dump(config, os.path.join(save_dir, 'config.yaml'))
-    from pitchfit import predict as predict_lib
+    from pitchfit.track import predict as predict_lib
     predict_lib.load_model(str(save_dir))  # calibrates and caches
     _SESSION['save_dir'] = str(save_dir)
   return _SESSION['save_dir']
@@ -67,7 +67,7 @@ def tiny_save_dir(tmp_path_factory):
 
 @pytest.fixture(scope='session')
 def tiny_model(tiny_save_dir):
-  from pitchfit import predict as predict_lib
+  from pitchfit.track import predict as predict_lib
   return predict_lib.load_model(tiny_save_dir)  # cached: loads once
 
 

@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 
-from pitchfit import atomic
+from pitchfit.io import atomic
 
 
 def test_success_replaces_the_file(tmp_path):

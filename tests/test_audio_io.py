@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from pitchfit import audio_io
+from pitchfit.io import audio as audio_io
 from pitchfit.errors import UserError
 
 

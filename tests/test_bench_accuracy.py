@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.join(REPO, 'bench'))
 import accuracy  # pylint: disable=wrong-import-position
 import corpus  # pylint: disable=wrong-import-position
 import trackers  # pylint: disable=wrong-import-position
-from pitchfit import evaluation  # pylint: disable=wrong-import-position
+from pitchfit.evaluate import scoring as evaluation  # pylint: disable=wrong-import-position
 
 SR = corpus.SAMPLE_RATE
 

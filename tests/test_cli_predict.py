@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 import soundfile
 
-from pitchfit import predict as predict_lib
-from pitchfit import voicing
+from pitchfit.track import predict as predict_lib
+from pitchfit.track import voicing
 from tests.predict_fixtures import error_lines, run_cli, run_cli_in_process, tiny_model, tiny_save_dir, tone, write_tone  # pylint: disable=unused-import
 
 SLOW = os.environ.get('PITCHFIT_SLOW_TESTS') == '1'

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from pitchfit import compression
-from pitchfit import inference
-from pitchfit import training
+from pitchfit.track import compression
+from pitchfit.track import pitch_model as inference
+from pitchfit.train import job as training
 
 
 def test_low_rank_factors_are_the_best_rank_r_product():

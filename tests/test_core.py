@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from pitchfit import core
+from pitchfit.dsp import core
 
 
 def _wrapped_error(phase, reference):

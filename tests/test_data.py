@@ -3,9 +3,9 @@
 import numpy as np
 
 from pitchfit import config as config_lib
-from pitchfit import data
-from pitchfit import synthetic_notes
-from tfds_builders.synthetic_notes import synthetic_notes_dataset_builder as sn_builder
+from pitchfit.train import data
+from pitchfit.notes import generator as synthetic_notes
+from pitchfit.notes import registry
 
 
 def _first(ds):
@@ -29,8 +29,8 @@ def test_unbuilt_sung_test_split_is_generated_in_the_sung_style(tmp_path):
   got = _first(data.synthetic_eval('synthetic_notes/sung_small:test', 125,
                                    data_dir=str(tmp_path), n_examples=1))
   want = synthetic_notes.generate_example(
-      sn_builder.split_seed('sung_small', 'test'), 0,
-      sn_builder.note_config('sung_small'))
+      registry.split_seed('sung_small', 'test'), 0,
+      registry.note_config('sung_small'))
   for name in synthetic_notes.CONTROL_KEYS:
     np.testing.assert_array_equal(got[name], want[name])
 

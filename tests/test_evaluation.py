@@ -8,7 +8,7 @@ import shutil
 import numpy as np
 import pytest
 
-from pitchfit import evaluation
+from pitchfit.evaluate import scoring as evaluation
 from pitchfit.errors import UserError
 from tests.conftest import EVAL_DATA
 from tests.predict_fixtures import run_cli_in_process, tiny_model, tiny_save_dir, write_tone  # pylint: disable=unused-import
@@ -182,8 +182,8 @@ def test_synthetic_notes_with_noise_keep_the_reference_at_the_snr(
 
 def test_synthetic_notes_with_weak_partials_sound_weakened(tiny_model):
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  from pitchfit import data  # pylint: disable=g-import-not-at-top
-  from pitchfit import synths  # pylint: disable=g-import-not-at-top
+  from pitchfit.train import data  # pylint: disable=g-import-not-at-top
+  from pitchfit.dsp import synths  # pylint: disable=g-import-not-at-top
   spec, n = 'synthetic_notes/tiny:test', 6
   def examples(**kwargs):
     tf.random.set_seed(0)   # the same synthesizer noise in every render
@@ -276,7 +276,7 @@ def test_real_dataset_protocol_reads_labels_at_model_frames(tiny_model,
                                                             monkeypatch):
   """4-s examples with 250-Hz labels: every 8th label is a model frame's."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  from pitchfit import data  # pylint: disable=g-import-not-at-top
+  from pitchfit.train import data  # pylint: disable=g-import-not-at-top
   from tests.predict_fixtures import tone  # pylint: disable=g-import-not-at-top
   audio = np.stack([tone(220.0, 4.0, 16000), np.zeros(64000, np.float32)])
   f0 = np.zeros((2, 1000), np.float32)

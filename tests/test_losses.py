@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from pitchfit import losses
-from pitchfit import synths
+from pitchfit.model import losses
+from pitchfit.dsp import synths
 
 N_SAMPLES, N_FRAMES = 16000, 25
 

@@ -6,10 +6,11 @@ import pytest
 import tensorflow as tf
 
 from pitchfit import config as config_lib
-from pitchfit import model as model_lib
-from pitchfit import synthetic_notes
-from pitchfit import synths
-from pitchfit import training
+from pitchfit.model import autoencoder as model_lib
+from pitchfit.notes import augment
+from pitchfit.notes import generator as synthetic_notes
+from pitchfit.dsp import synths
+from pitchfit.train import job as training
 
 
 def synthetic_batch(config, n, seed=0):
@@ -117,8 +118,8 @@ def test_random_level_scales_each_note_as_a_whole(tiny_config):
   config = config_lib.from_dict({}, '<t>', [*_tiny(tiny_config),
                                             'data.synthetic_gain_db=20'])
   model = training.build_model(config)
-  controls = model_lib.as_controls(synthetic_batch(config, 64))
-  quieter = model._at_random_level(controls, training=True)
+  controls = augment.as_controls(synthetic_batch(config, 64))
+  quieter = augment.at_random_level(controls, 20)
   gain = (quieter['harm_amp'] / controls['harm_amp']).numpy()   # [b, f, 1]
   # One gain per note, shared by every frame and every control.
   np.testing.assert_allclose(gain, np.broadcast_to(gain[:, :1], gain.shape),
@@ -130,7 +131,7 @@ def test_random_level_scales_each_note_as_a_whole(tiny_config):
   assert gain_db.min() >= -20 - 1e-3 and gain_db.max() <= 1e-3
   assert gain_db.std() > 3   # spread over the range, not one fixed gain
   np.testing.assert_array_equal(quieter['f0_hz'], controls['f0_hz'])
-  unchanged = model._at_random_level(controls, training=False)
+  unchanged = augment.at_random_level(controls, 0)
   assert unchanged['harm_amp'] is controls['harm_amp']
 
 
@@ -139,9 +140,9 @@ def test_second_voice_is_quieter_than_the_main_one_in_every_frame(tiny_config):
       *_tiny(tiny_config), 'data.synthetic_second_voice=0.5',
       'data.synthetic_second_voice_db=[6, 20]'])
   model = training.build_model(config)
-  controls = model_lib.as_controls(synthetic_batch(config, 64))
+  controls = augment.as_controls(synthetic_batch(config, 64))
   tf.random.set_seed(0)
-  amps, freqs = model.second_voice(controls, 0.5)
+  amps, freqs = augment.second_voice(controls, 0.5, (6, 20), 16000)
   main_amp = controls['harm_amp'].numpy()                    # [b, f, 1]
   voice_amp = amps.numpy().sum(-1, keepdims=True)            # [b, f, 1]
   # At least 6 dB below the main voice, frame by frame (so silent with it).
@@ -157,7 +158,7 @@ def test_second_voice_is_quieter_than_the_main_one_in_every_frame(tiny_config):
                    rtol=1e-4).all(axis=(1, 2))
   semitones = 12 * np.log2(f0 / controls['f0_hz'].numpy())
   parallel = np.array([
-      any(np.allclose(s, i, atol=1e-3) for i in model_lib.SECOND_VOICE_SEMITONES)
+      any(np.allclose(s, i, atol=1e-3) for i in augment.SECOND_VOICE_SEMITONES)
       for s in semitones])
   assert np.all(own | parallel) and own.any() and parallel.any()
   np.testing.assert_allclose(freqs.numpy(), f0 * np.arange(1, 101), rtol=1e-5)
@@ -171,7 +172,7 @@ def test_augmentations_only_in_training_audio(tiny_config, augmentation):
   model = training.build_model(config)
   batch = synthetic_batch(config, 4)
   batch['noise_magnitudes'] = tf.zeros_like(batch['noise_magnitudes'])
-  controls = model_lib.as_controls(batch)
+  controls = augment.as_controls(batch)
   # Evaluation renders the labels' own notes, and training adds to them.
   _, plain = model._synthetic_notes(batch, training=False)
   _, augmented = model._synthetic_notes(batch, training=True)
@@ -189,7 +190,7 @@ def test_background_noise_at_the_configured_snr_for_some_notes(tiny_config):
       'data.synthetic_noise_snr_db=[15, 40]'])
   model = training.build_model(config)
   audio = tf.random.stateless_normal([64, config.model.n_samples], [0, 4])
-  noisy = model.background_noise(audio, 0.5,
+  noisy = augment.background_noise(audio, 0.5, (15, 40),
                                  tf.random.Generator.from_seed(1)).numpy()
   added = noisy - audio.numpy()
   rms = lambda x: np.sqrt(np.mean(x ** 2, axis=-1))
@@ -211,8 +212,9 @@ def test_weak_low_partials_for_some_notes_in_audio_and_labels(tiny_config):
       *_tiny(tiny_config), 'data.synthetic_weak_partials=0.5',
       'data.synthetic_weak_partials_db=[6, 30]'])
   model = training.build_model(config)
-  controls = model_lib.as_controls(synthetic_batch(config, 64))
-  weak = model.weak_low_partials(controls, 0.5, tf.random.Generator.from_seed(2))
+  controls = augment.as_controls(synthetic_batch(config, 64))
+  weak = augment.weak_low_partials(controls, 0.5, (6, 30), 16000,
+                                   tf.random.Generator.from_seed(2))
   for key in ('f0_hz', 'harm_amp', 'sin_freqs', 'noise_magnitudes'):
     np.testing.assert_array_equal(weak[key], controls[key])
   # Labels of what is heard: a distribution, and the amplitudes it makes.
@@ -258,3 +260,29 @@ def _tiny(config):
   from tests.conftest import TINY_OVERRIDES
   del config
   return list(TINY_OVERRIDES)
+
+
+def test_room_reverb_keeps_level_and_adds_a_decaying_tail():
+  sample_rate, n = 16000, 16384
+  # A click train: reverberation shows as energy between the clicks.
+  audio = np.zeros([8, n], np.float32)
+  audio[:, ::4000] = 1.0
+  rng = tf.random.Generator.from_seed(3)
+  wet = augment.room_reverb(tf.constant(audio), 1.0, (0.5, 0.5), (0.0, 0.0),
+                            sample_rate, rng).numpy()
+  np.testing.assert_allclose(wet.std(-1), audio.std(-1), rtol=1e-3)
+  # The tail decays: more energy just after a click than 100 ms later.
+  early = np.square(wet[:, 20:800]).sum(-1)
+  late = np.square(wet[:, 1600:2400]).sum(-1)
+  assert np.all(early > 3 * late) and np.all(late > 0)
+  # fraction 0 leaves audio unchanged.
+  dry = augment.room_reverb(tf.constant(audio), 0.0, (0.3, 0.9), (0.0, 6.0),
+                            sample_rate, rng).numpy()
+  np.testing.assert_array_equal(dry, audio)
+
+
+def test_room_impulse_response_has_the_asked_direct_to_reverberant_ratio():
+  ir = synths.room_impulse_response([0.4, 0.8], [0.0, 10.0], 16000).numpy()
+  np.testing.assert_allclose(ir[:, 0], 1.0)
+  drr_db = 10 * np.log10(1.0 / np.square(ir[:, 1:]).sum(-1))
+  np.testing.assert_allclose(drr_db, [0.0, 10.0], atol=1e-3)

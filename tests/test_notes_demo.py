@@ -7,16 +7,17 @@ import pytest
 import soundfile
 import tensorflow_datasets as tfds
 
-from pitchfit import notes_demo
-from pitchfit import synthetic_notes
+from pitchfit.notes import demo as notes_demo
+from pitchfit.notes import generator as synthetic_notes
 from pitchfit.errors import UserError
+from pitchfit.notes import registry
 from tfds_builders.synthetic_notes import synthetic_notes_dataset_builder as sn_builder
 
 
 def _expected_audio(split, index, config='tiny'):
-  seed = sn_builder.split_seed(config, split)
+  seed = registry.split_seed(config, split)
   example = synthetic_notes.generate_example(seed, index,
-                                             sn_builder.note_config(config))
+                                             registry.note_config(config))
   audio = synthetic_notes.render_audio(example, seed=index)
   peak = np.abs(audio).max()
   return audio * (0.99 / peak) if peak > 0.99 else audio

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from matplotlib import image
 
-from pitchfit import plots
+from pitchfit.io import plots
 
 SR = 16000
 

@@ -11,9 +11,9 @@ import pytest
 import soundfile
 
 import pitchfit
-from pitchfit import audio_io
-from pitchfit import predict as predict_lib
-from pitchfit import voicing
+from pitchfit.io import audio as audio_io
+from pitchfit.track import predict as predict_lib
+from pitchfit.track import voicing
 from pitchfit.errors import UserError
 from tests.conftest import REPO
 from tests.predict_fixtures import StubModel, tiny_model, tiny_save_dir, tone, write_tone  # pylint: disable=unused-import
@@ -264,7 +264,7 @@ def test_no_default_model_says_how_to_pass_one(monkeypatch, tmp_path):
 
 
 def test_export_keeps_calibration_and_predictions(tiny_model, tmp_path):
-  from pitchfit.inference import PitchModel  # pylint: disable=g-import-not-at-top
+  from pitchfit.track.pitch_model import PitchModel  # pylint: disable=g-import-not-at-top
   path = str(tmp_path / 'tiny.npz')
   tiny_model.export(path)
   loaded = predict_lib.load_model(path)

@@ -6,8 +6,8 @@ import os
 import numpy as np
 
 from conftest import REPO
-from pitchfit import core
-from pitchfit import predict
+from pitchfit.dsp import core
+from pitchfit.track import predict
 
 _spec = importlib.util.spec_from_file_location(
     'readout_choices', os.path.join(REPO, 'tools', 'readout_choices.py'))

@@ -5,7 +5,7 @@ import os
 import numpy as np
 import soundfile
 
-from pitchfit import sampling
+from pitchfit.evaluate import sampling
 from tests.predict_fixtures import error_lines, run_cli_in_process, tiny_model, tiny_save_dir, tone, write_tone  # pylint: disable=unused-import
 
 

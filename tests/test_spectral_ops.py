@@ -4,7 +4,7 @@ import librosa
 import numpy as np
 import pytest
 
-from pitchfit import spectral_ops
+from pitchfit.dsp import spectral_ops
 
 SR = 16000
 

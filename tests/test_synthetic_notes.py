@@ -5,8 +5,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from pitchfit import core
-from pitchfit import synthetic_notes
+from pitchfit.dsp import core
+from pitchfit.notes import generator as synthetic_notes
 
 CONFIG = synthetic_notes.NoteConfig()
 VOICED = 1e-4  # harm_amp threshold: silent notes are ~1e-7, voiced > 4e-3.

@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from pitchfit import synths
+from pitchfit.dsp import synths
 
 SR = 16000
 N_SAMPLES = 64000

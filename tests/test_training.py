@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import yaml
 
-from pitchfit import checkpoints
+from pitchfit.model import checkpoints
 from pitchfit import config as config_lib
-from pitchfit import training
+from pitchfit.train import job as training
 from pitchfit.errors import UserError
 from tests.conftest import REPO, TINY_OVERRIDES
 

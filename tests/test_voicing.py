@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import yaml
 
-from pitchfit import voicing
+from pitchfit.track import voicing
 from tests.predict_fixtures import tiny_model, tiny_save_dir  # pylint: disable=unused-import
 
 

@@ -14,8 +14,8 @@ import argparse
 
 import numpy as np
 
-from pitchfit import evaluation
-from pitchfit import predict
+from pitchfit.evaluate import scoring as evaluation
+from pitchfit.track import predict
 
 BANDS_HZ = ((30, 60), (60, 120), (120, 250), (250, 500), (500, 1100))
 

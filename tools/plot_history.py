@@ -14,7 +14,7 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # pylint: disable=wrong-import-position
 
-from pitchfit import atomic  # pylint: disable=wrong-import-position
+from pitchfit.io import atomic  # pylint: disable=wrong-import-position
 
 
 def read_history(save_dir):

@@ -18,10 +18,10 @@ import argparse
 
 import numpy as np
 
-from pitchfit import data
-from pitchfit import evaluation
-from pitchfit import predict
-from pitchfit import synths
+from pitchfit.train import data
+from pitchfit.evaluate import scoring as evaluation
+from pitchfit.track import predict
+from pitchfit.dsp import synths
 
 
 def read_out(logits, hz_min, hz_max, radius=None):

@@ -2,21 +2,13 @@
 
 import tensorflow_datasets as tfds
 
-from pitchfit import audio_io
+from pitchfit.io import audio as audio_io
+from pitchfit.io import labels
 from tfds_builders import real_audio
 
-LABEL_SUFFIX = '.f0.csv'
-
-
-def label_path_of(audio_path):
-  """`take1.wav` -> `take1.f0.csv` beside it."""
-  return audio_path.with_name(audio_path.name.rsplit('.', 1)[0] + LABEL_SUFFIX)
-
-
-def read_f0_csv(path):
-  """Reads `<stem>.f0.csv`: columns time_s,f0_hz (header optional, extra columns ignored)."""
-  table = real_audio.load_label_table(path, 2, delimiter=',')
-  return real_audio.f0_track(table[:, 0], table[:, 1], path)
+LABEL_SUFFIX = labels.LABEL_SUFFIX
+label_path_of = labels.label_path_of
+read_f0_csv = labels.read_f0_csv
 
 
 def find_tracks(folder):

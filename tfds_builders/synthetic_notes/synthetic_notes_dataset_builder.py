@@ -16,80 +16,35 @@ import dataclasses
 import numpy as np
 import tensorflow_datasets as tfds
 
-from pitchfit import synthetic_notes
+from pitchfit.notes import generator as synthetic_notes
+from pitchfit.notes import registry
 
 NOTE_CONFIG = synthetic_notes.NoteConfig()  # the paper's style; shapes of all
-
-# One seed per split, shared by all configs (so `tiny` is the first 64 train
-# examples of `small` and of `paper`). Train uses 0, the default seed of the
-# on-the-fly generator (`data.synthetic_seed`), which then streams the same
-# examples; test is far from the small integers people pick for training runs,
-# so no training stream reproduces it.
-SPLIT_SEEDS = {'train': 0, 'test': 20200718}
+SPLIT_SEEDS = registry.SPLIT_SEEDS
+VOICED_AMP_THRESHOLD = registry.VOICED_AMP_THRESHOLD
 
 # Examples per Beam work item. Small enough that the paper config makes
 # 20,000 items for a runner to balance, big enough to amortise the per-item
 # overhead (about 1 s of generation each).
 EXAMPLES_PER_CHUNK = 500
 
-# harm_amp below this marks a silent frame (silent notes are ~1e-7, voiced
-# ones above ~4e-3); the same threshold as the harmonic loss's mask.
-VOICED_AMP_THRESHOLD = 1e-4
-
 
 @dataclasses.dataclass(eq=False)
 class SyntheticNotesConfig(tfds.core.BuilderConfig):
   """A size of the dataset (examples per split) and a note style."""
   split_sizes: dict = dataclasses.field(default_factory=dict)
-  note_style: str = 'paper'   # a key of synthetic_notes.NOTE_STYLES
+  note_style: str = 'paper'   # a key of generator.NOTE_STYLES
 
 
-def _config(name, n_train, n_test, description, note_style='paper'):
-  return SyntheticNotesConfig(
-      name=name, description=description, note_style=note_style,
-      split_sizes={'train': n_train, 'test': n_test})
-
-
+# The configs are pitchfit's named note sets (pitchfit.notes.registry).
 BUILDER_CONFIGS = [
-    _config('tiny', 64, 16, 'Smoke tests and demos: 64 train / 16 test.'),
-    _config('small', 20_000, 1_000,
-            'Development runs: 20,000 train / 1,000 test (about 3.9 GB).'),
-    _config('paper', 10_000_000, 10_000,
-            "The paper's pretraining set: 10,000,000 train / 10,000 test "
-            '(about 1.8 TB; build it on a distributed Beam runner).'),
-    _config('sung_small', 20_000, 1_000,
-            "Development runs on the 'sung' note style (notes up to 2 s, "
-            'legato glides, vowel formants): 20,000 train / 1,000 test.',
-            note_style='sung'),
+    SyntheticNotesConfig(name=s.name, description=s.description,
+                         note_style=s.note_style, split_sizes=s.split_sizes)
+    for s in registry.NOTE_SETS
 ]
-_CONFIGS_BY_NAME = {config.name: config for config in BUILDER_CONFIGS}
-
-
-# ------------------------------------------------------- sizes without a build
-def _lookup(config_name, split):
-  if config_name not in _CONFIGS_BY_NAME:
-    raise ValueError(f'synthetic_notes has no config {config_name!r}; '
-                     f'choose one of {", ".join(_CONFIGS_BY_NAME)}.')
-  if split not in SPLIT_SEEDS:
-    raise ValueError(f'synthetic_notes has no split {split!r}; '
-                     f'choose one of {", ".join(SPLIT_SEEDS)}.')
-  return _CONFIGS_BY_NAME[config_name]
-
-
-def note_config(config_name):
-  """The NoteConfig every example of a config is generated with."""
-  return synthetic_notes.note_config(_lookup(config_name, 'train').note_style)
-
-
-def split_seed(config_name, split):
-  """Seed of a split: example i is `generate_example(seed, i, note_config)`."""
-  _lookup(config_name, split)
-  return SPLIT_SEEDS[split]
-
-
-def split_size(config_name, split):
-  """Number of examples of a split of a config."""
-  return _lookup(config_name, split).split_sizes[split]
+note_config = registry.note_config
+split_seed = registry.split_seed
+split_size = registry.split_size
 
 
 # ------------------------------------------------------------ Beam work items
@@ -140,7 +95,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     features['index'] = tfds.features.Scalar(
         dtype=np.int64,
         doc='Index i of the example in its split, which is '
-            'pitchfit.synthetic_notes.generate_example(split seed, i).')
+            'pitchfit.notes.generator.generate_example(split seed, i).')
     return self.dataset_info_from_configs(
         features=tfds.features.FeaturesDict(features),
         supervised_keys=None,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
-from pitchfit import synthetic_notes
+from pitchfit.notes import generator as synthetic_notes
 from tfds_builders.synthetic_notes import synthetic_notes_dataset_builder as sn_builder
 
 # Beam under pytest: name the in-process runner, or Beam's default runner first

@@ -16,12 +16,12 @@ import time
 import keras
 import tensorflow as tf
 
-from pitchfit import atomic
-from pitchfit import checkpoints
+from pitchfit.io import atomic
+from pitchfit.model import checkpoints
 from pitchfit import config as config_lib
-from pitchfit import data
-from pitchfit import model as model_lib
-from pitchfit import nn
+from pitchfit.train import data
+from pitchfit.model import autoencoder as model_lib
+from pitchfit.model import nn
 from pitchfit.errors import UserError
 
 
@@ -170,6 +170,8 @@ def train(config, save_dir, verbose=1, echo=print):
   resume_from = checkpoints.latest(ckpt_dir) if os.path.isdir(ckpt_dir) else None
   config_lib.dump(config, saved_config)
 
+  # Every draw (initial weights, augmentations, shuffles) follows train.seed.
+  keras.utils.set_random_seed(t.seed)
   strategy = make_strategy(t.distribution)
   with strategy.scope():
     model = build_model(config)
@@ -187,6 +189,8 @@ def train(config, save_dir, verbose=1, echo=print):
   if start_step >= t.steps:
     echo(f'Already trained to step {start_step} (train.steps = {t.steps}).')
     return None
+  # A resumed run draws afresh from where it stopped, reproducibly.
+  keras.utils.set_random_seed(t.seed + start_step)
 
   steps_per_epoch = t.log_every_steps
   train_ds = data.train_dataset(config, start_step)

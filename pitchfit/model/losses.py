@@ -9,8 +9,8 @@ import dataclasses
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from pitchfit import core
-from pitchfit import spectral_ops
+from pitchfit.dsp import core
+from pitchfit.dsp import spectral_ops
 
 tfd = tfp.distributions
 

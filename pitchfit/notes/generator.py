@@ -27,7 +27,7 @@ import functools
 import numpy as np
 import scipy.special
 
-from pitchfit import core
+from pitchfit.dsp import core
 
 FEATURE_DESCRIPTIONS = {
     'f0_hz': 'Fundamental frequency per frame, Hz (8.18 Hz = MIDI 0 on silent notes).',
@@ -336,7 +336,7 @@ def render_audio(example, config=NoteConfig(), seed=0):
 
   One call from controls to sound, for listening or writing a WAV.
   """
-  from pitchfit import synths  # pylint: disable=g-import-not-at-top
+  from pitchfit.dsp import synths  # pylint: disable=g-import-not-at-top
   batch = {k: np.asarray(v)[None] for k, v in example.items()}
   audio = synths.render_controls(batch['sin_amps'], batch['sin_freqs'],
                                  batch['noise_magnitudes'],

@@ -13,7 +13,7 @@ import pathlib
 import numpy as np
 import soundfile
 
-from pitchfit import atomic
+from pitchfit.io import atomic
 from pitchfit.errors import UserError
 
 # Lower-case suffixes read by `load_audio` (libsndfile >= 1.1 reads MP3 too).

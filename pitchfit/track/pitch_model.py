@@ -13,8 +13,8 @@ import os
 import numpy as np
 import yaml
 
-from pitchfit import atomic
-from pitchfit import checkpoints
+from pitchfit.io import atomic
+from pitchfit.model import checkpoints
 from pitchfit import config as config_lib
 from pitchfit.errors import UserError
 
@@ -65,7 +65,7 @@ class PitchModel:
   @classmethod
   def load(cls, path):
     """Loads a save dir, a checkpoint or an exported file; UserError if not a model."""
-    from pitchfit import training  # pylint: disable=g-import-not-at-top
+    from pitchfit.train import job as training  # pylint: disable=g-import-not-at-top
     if not os.path.exists(path):
       raise UserError(f'{path}: no such model file or directory')
     voicing = None
@@ -135,7 +135,7 @@ class PitchModel:
     """
     if synthesize not in self._functions:
       import tensorflow as tf  # pylint: disable=g-import-not-at-top
-      from pitchfit import core  # pylint: disable=g-import-not-at-top
+      from pitchfit.dsp import core  # pylint: disable=g-import-not-at-top
       c = self.config.model
 
       def run(audio):

@@ -15,7 +15,7 @@ from matplotlib import colors
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from pitchfit import atomic
+from pitchfit.io import atomic
 
 LOWEST_HZ = 30.0  # Bottom of the log axis: below the lowest note (MIDI 24).
 

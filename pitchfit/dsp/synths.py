@@ -7,7 +7,7 @@ All take frame-rate controls `[batch, n_frames, channels]` and return audio
 import numpy as np
 import tensorflow as tf
 
-from pitchfit import core
+from pitchfit.dsp import core
 
 
 def oscillator_bank(frequency_envelopes, amplitude_envelopes,
@@ -186,3 +186,55 @@ def render_controls(sin_amps, sin_freqs, noise_magnitudes, n_samples,
   """Audio of a synthetic note: sinusoids plus filtered noise, [batch, n_samples]."""
   return (sinusoidal(sin_amps, sin_freqs, n_samples, sample_rate)
           + filtered_noise(noise_magnitudes, n_samples, seed=seed))
+
+
+def room_impulse_response(rt60_s, drr_db, n_samples, sample_rate=core.SAMPLE_RATE,
+                          rng=None):
+  """Synthetic room impulse responses: a direct path, then decaying noise.
+
+  The reverberant tail is Gaussian noise under an exponential envelope that
+  falls 60 dB in rt60_s (Polack's statistical model of a diffuse field),
+  starting 1 ms after the direct path; its energy sits drr_db below the
+  direct path's (the direct-to-reverberant ratio).
+
+  Args:
+    rt60_s: [batch] reverberation time, s (> 0).
+    drr_db: [batch] direct-to-reverberant energy ratio, dB.
+    n_samples: length of each response.
+    sample_rate: Hz.
+    rng: optional `tf.random.Generator`; default the global generator.
+
+  Returns:
+    [batch, n_samples] impulse responses, 1.0 at sample 0.
+  """
+  rt60_s = tf.reshape(tf.cast(rt60_s, tf.float32), [-1, 1])
+  drr_db = tf.reshape(tf.cast(drr_db, tf.float32), [-1, 1])
+  shape = [tf.shape(rt60_s)[0], n_samples]
+  noise = rng.normal(shape) if rng is not None else tf.random.normal(shape)
+  t = tf.range(n_samples, dtype=tf.float32) / sample_rate
+  # 60 dB of amplitude decay in rt60: exp(-6.91 t / rt60).
+  envelope = tf.exp(-6.9078 * t / rt60_s) * tf.cast(t >= 1e-3, tf.float32)
+  tail = noise * envelope
+  tail_energy = tf.reduce_sum(tf.square(tail), -1, keepdims=True)
+  tail *= tf.sqrt(core.safe_divide(core.db_to_amplitude(-drr_db) ** 2,
+                                   tail_energy))
+  direct = tf.one_hot(0, n_samples)[tf.newaxis]
+  return direct + tail
+
+
+def convolve_same_length(audio, impulse_responses):
+  """Per-example linear convolution, cut to the input's length (causal).
+
+  Args:
+    audio: [batch, n_samples].
+    impulse_responses: [batch, ir_size].
+
+  Returns:
+    [batch, n_samples].
+  """
+  n_samples = audio.shape[-1]
+  ir_size = impulse_responses.shape[-1]
+  fft_size = int(2 ** np.ceil(np.log2(n_samples + ir_size - 1)))
+  spectrum = (tf.signal.rfft(audio, [fft_size])
+              * tf.signal.rfft(impulse_responses, [fft_size]))
+  return tf.signal.irfft(spectrum, [fft_size])[:, :n_samples]

@@ -12,7 +12,7 @@ import re
 
 import numpy as np
 
-from pitchfit import atomic
+from pitchfit.io import atomic
 from pitchfit.errors import UserError
 
 CHECKPOINT_DIR = 'checkpoints'

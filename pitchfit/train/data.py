@@ -13,7 +13,8 @@ import os
 
 import tensorflow as tf
 
-from pitchfit import synthetic_notes
+from pitchfit.notes import generator as synthetic_notes
+from pitchfit.notes import registry
 from pitchfit.errors import UserError
 
 HOP_SIZE = 512
@@ -29,8 +30,9 @@ def parse_spec(spec, default_split='train'):
 
 
 def _tfds():
+  # pitchfit never imports a builder: a built dataset is read back from its
+  # files (TFDS falls back to `builder_from_files` for unregistered names).
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
-  import tfds_builders  # pylint: disable=g-import-not-at-top,unused-import
   return tfds
 
 
@@ -60,8 +62,7 @@ def load_tfds(spec, data_dir=None, shuffle_files=False):
 # ------------------------------------------------------------ synthetic notes
 def _synthetic_split(config_name, split):
   """(seed, NoteConfig) that generate a synthetic_notes config's split."""
-  from tfds_builders.synthetic_notes import synthetic_notes_dataset_builder as b  # pylint: disable=g-import-not-at-top
-  return b.split_seed(config_name, split), b.note_config(config_name)
+  return registry.split_seed(config_name, split), registry.note_config(config_name)
 
 
 def _crop(tensor, start, length):

@@ -30,7 +30,7 @@ import os
 import numpy as np
 import yaml
 
-from pitchfit import atomic
+from pitchfit.io import atomic
 
 THRESHOLD = 0.5
 SILENCE_DB = -70.0        # dBFS RMS of the input around a frame; 0 confidence
@@ -154,8 +154,8 @@ def synthetic_frames(pitch_model, n_examples=128, seed=CALIBRATION_SEED,
   frame is voiced where its true harmonic amplitude reaches the training
   loss's amp_threshold (silent notes sit at about 1e-7).
   """
-  from pitchfit import synthetic_notes  # pylint: disable=g-import-not-at-top
-  from pitchfit.synthetic_notes import CONTROL_KEYS  # pylint: disable=g-import-not-at-top
+  from pitchfit.notes import generator as synthetic_notes  # pylint: disable=g-import-not-at-top
+  from pitchfit.notes.generator import CONTROL_KEYS  # pylint: disable=g-import-not-at-top
   note_config = synthetic_notes.NoteConfig(
       n_frames=pitch_model.config.model.n_frames,
       n_noise_bands=pitch_model.config.model.n_noise_bands,

@@ -38,11 +38,11 @@ import types
 
 import numpy as np
 
-from pitchfit import atomic
-from pitchfit import voicing
+from pitchfit.io import atomic
+from pitchfit.track import voicing
 from pitchfit.errors import UserError
 
-DEFAULT_MODEL_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+DEFAULT_MODEL_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                   'assets', 'default_model.npz')
 DEFAULT_STEP_MS = 10.0
 HALF_HOP = True           # second pass half a frame later (StreamingTracker)
@@ -69,7 +69,7 @@ def load_model(model=None):
   Raises:
     UserError: no default model is shipped, or the path is not a model.
   """
-  from pitchfit.inference import PitchModel  # pylint: disable=g-import-not-at-top
+  from pitchfit.track.pitch_model import PitchModel  # pylint: disable=g-import-not-at-top
   if isinstance(model, PitchModel):
     voicing.ensure_calibrated(model)
     return model
@@ -96,7 +96,7 @@ def load_model(model=None):
 
 def _model_key(path):
   """Identifies what a path loads: a save dir by its newest checkpoint."""
-  from pitchfit import checkpoints  # pylint: disable=g-import-not-at-top
+  from pitchfit.model import checkpoints  # pylint: disable=g-import-not-at-top
   if os.path.isdir(path):
     # Not the folder's mtime: writing voicing.yaml (or logs) changes it.
     path = checkpoints.latest(path) or path
@@ -441,7 +441,7 @@ def read_blocks(path, sample_rate=SAMPLE_RATE, block_seconds=BLOCK_SECONDS):
     broken upstream process).
   """
   import soundfile  # pylint: disable=g-import-not-at-top
-  from pitchfit import audio_io  # pylint: disable=g-import-not-at-top
+  from pitchfit.io import audio as audio_io  # pylint: disable=g-import-not-at-top
   path = pathlib.Path(path)
   rate, _, _ = audio_io.probe_audio(path)
   if rate is None:  # no MP3 in this libsndfile: decode whole via audio_io
@@ -614,7 +614,7 @@ def _tee_rows(chunks, store, max_seconds):
 
 
 def _plot(path, audio, sample_rate, rows, plot_path):
-  from pitchfit import plots  # pylint: disable=g-import-not-at-top
+  from pitchfit.io import plots  # pylint: disable=g-import-not-at-top
   times, frequency, confidence = rows
   title = pathlib.Path(path).name
   if audio.size >= PLOT_MAX_SECONDS * sample_rate:

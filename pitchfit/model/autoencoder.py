@@ -16,11 +16,11 @@ import keras
 import tensorflow as tf
 
 from pitchfit import config as config_lib
-from pitchfit import core
-from pitchfit import encoders
-from pitchfit import losses as losses_lib
-from pitchfit import synths
-from pitchfit.synthetic_notes import CONTROL_KEYS
+from pitchfit.dsp import core
+from pitchfit.model import encoders
+from pitchfit.model import losses as losses_lib
+from pitchfit.dsp import synths
+from pitchfit.notes import augment
 
 LOSS_NAMES = (
     'sin_spectral_loss', 'harm_spectral_loss', 'kde_consistency_loss',
@@ -28,22 +28,6 @@ LOSS_NAMES = (
     'ss_harm_amp_loss', 'ss_harm_dist_loss', 'ss_f0_hz_loss',
     'ss_f0_bins_loss')
 METRIC_NAMES = ('total_loss',) + LOSS_NAMES + ('f0_rpa', 'f0_rca')
-
-# Intervals of a homophonic second voice, semitones: thirds, fourths, fifths
-# and sixths, up and down. Not unisons or octaves: a voice an octave below
-# makes the very spectrum of a note an octave lower, so the label would
-# contradict other training notes.
-SECOND_VOICE_SEMITONES = (-9, -8, -7, -5, -4, -3, 3, 4, 5, 7, 8, 9)
-
-# Spectral slopes of background noise, power ~ 1 / f**exponent: from white (0)
-# through pink (1) to brown (2), the range of rooms, fans, hiss and rumble.
-BACKGROUND_NOISE_EXPONENTS = (0.0, 2.0)
-
-# At most this many of the lowest harmonics are weakened by
-# `weak_low_partials`: a bassoon's or oboe's strongest partials are often the
-# 2nd to 4th, so the fundamental and the next one or two may be well down.
-WEAK_PARTIALS_MAX = 3
-
 
 def pitch_accuracy(f0_hz, true_f0_hz, voiced, cent_tolerance=50.0):
   """Raw pitch and raw chroma accuracy over voiced frames, in-graph.
@@ -166,164 +150,22 @@ class TranscribingAutoencoder(keras.Model):
     return outputs
 
   def render_synthetic(self, controls, second_voice=0.0, rng=None):
-    """Synthetic controls -> audio [batch, n_samples], with fresh noise.
-
-    Args:
-      controls: synthetic controls (`as_controls`).
-      second_voice: fraction of the notes that get a quieter second voice in
-        their audio (`second_voice`); the controls, which are the labels,
-        keep the main one.
-      rng: optional `tf.random.Generator` for the second voice's draws
-        (reproducible evaluation); default the global generator.
-    """
-    sin_amps, sin_freqs = controls['sin_amps'], controls['sin_freqs']
-    if second_voice:
-      amps, freqs = self.second_voice(controls, second_voice, rng)
-      sin_amps = tf.concat([sin_amps, amps], axis=-1)
-      sin_freqs = tf.concat([sin_freqs, freqs], axis=-1)
-    return synths.render_controls(
-        sin_amps, sin_freqs, controls['noise_magnitudes'], self.n_samples,
-        self.config.model.sample_rate)
-
-  def second_voice(self, controls, fraction, rng=None):
-    """Sinusoids of a quieter second voice for a random part of the batch.
-
-    Timbre and loudness come from the next note of the batch (rolled by one);
-    the pitch is that note's, or for half of them the main voice's moved by
-    one of `SECOND_VOICE_SEMITONES`. Each frame's amplitude is at most the
-    main voice's, times a per-note gain drawn from
-    data.synthetic_second_voice_db, so the main voice always leads and its
-    silent frames stay silent.
-
-    Args:
-      controls: synthetic controls, harm_amp and f0_hz [b, f, 1], harm_dist
-        [b, f, n_harmonics].
-      fraction: probability that a note has a second voice.
-      rng: optional `tf.random.Generator`; default the global generator.
-
-    Returns:
-      sin_amps, sin_freqs: [b, f, n_harmonics]; all amplitudes are zero for
-      the notes drawn without a second voice.
-    """
-    uniform = rng.uniform if rng is not None else tf.random.uniform
-    main_amp, main_f0 = controls['harm_amp'], controls['f0_hz']
-    other = {k: tf.roll(controls[k], 1, axis=0)
-             for k in ('harm_amp', 'harm_dist', 'f0_hz')}
-    shape = [tf.shape(main_amp)[0], 1, 1]
-    least_db, most_db = self.config.data.synthetic_second_voice_db
-    gain = core.db_to_amplitude(-uniform(shape, least_db, most_db))
-    present = tf.cast(uniform(shape) < fraction, tf.float32)
-    semitones = tf.gather(
-        tf.constant(SECOND_VOICE_SEMITONES, tf.float32),
-        uniform(shape, 0, len(SECOND_VOICE_SEMITONES), tf.int32))
-    f0_hz = tf.where(uniform(shape) < 0.5,
-                     main_f0 * 2.0 ** (semitones / 12.0), other['f0_hz'])
-    amp = tf.minimum(other['harm_amp'], main_amp) * gain * present
-    return core.harmonic_to_sinusoidal(amp, other['harm_dist'], f0_hz,
-                                       self.config.model.sample_rate)
-
-  def _at_random_level(self, controls, training):
-    """Scales each example's amplitudes by a gain in [-synthetic_gain_db, 0] dB.
-
-    Harmonic amplitude, sinusoid amplitudes and noise magnitudes are linear
-    gains, so scaling them together is the same note played quieter. Only
-    while training: evaluation keeps the dataset's own levels.
-    """
-    gain_db = self.config.data.synthetic_gain_db
-    if not training or not gain_db:
-      return controls
-    batch = tf.shape(controls['harm_amp'])[0]
-    gain = core.db_to_amplitude(
-        tf.random.uniform([batch, 1, 1], -gain_db, 0.0))
-    scaled = dict(controls)
-    for key in ('harm_amp', 'sin_amps', 'noise_magnitudes'):
-      scaled[key] = controls[key] * gain
-    return scaled
-
-  def background_noise(self, audio, fraction, rng=None):
-    """Adds broadband noise to a random part of the batch.
-
-    A room, a preamp or a tape is not tied to the note the way the
-    synthesizer's filtered noise is: a stationary floor across the whole
-    spectrum. Its slope is uniform in `BACKGROUND_NOISE_EXPONENTS` (white to
-    brown, pink in the middle) and its level uniform in
-    data.synthetic_noise_snr_db below the example's RMS.
-
-    Args:
-      audio: [b, n_samples].
-      fraction: probability that an example gets noise.
-      rng: optional `tf.random.Generator`; default the global generator.
-
-    Returns:
-      [b, n_samples] audio; examples drawn without noise are unchanged.
-    """
-    uniform = rng.uniform if rng is not None else tf.random.uniform
-    batch = tf.shape(audio)[0]
-    least_db, most_db = self.config.data.synthetic_noise_snr_db
-    exponent = uniform([batch], *BACKGROUND_NOISE_EXPONENTS)
-    snr_db = uniform([batch], least_db, most_db)
-    noisy = synths.mix_at_snr(
-        audio, synths.colored_noise(exponent, self.n_samples, rng), snr_db)
-    present = uniform([batch, 1]) < fraction
-    return tf.where(present, noisy, audio)
-
-  def weak_low_partials(self, controls, fraction, rng=None):
-    """Weakens the lowest harmonics of a random part of the batch.
-
-    Many instruments do not lead with their fundamental (double reeds, low
-    strings, some voices), and a noise floor then hides it altogether; the
-    pitch is still the spacing of the partials. For each chosen note, 1 to
-    `WEAK_PARTIALS_MAX` of its lowest harmonics lose up to a depth uniform in
-    data.synthetic_weak_partials_db (`core.weaken_low_harmonics`). The
-    harmonic distribution and sinusoid amplitudes change with the audio, so
-    they stay labels of what is heard; f0 and the overall amplitude do not.
-
-    Args:
-      controls: synthetic controls (`as_controls`).
-      fraction: probability that a note's low partials are weakened.
-      rng: optional `tf.random.Generator`; default the global generator.
-
-    Returns:
-      controls with new harm_dist and sin_amps.
-    """
-    uniform = rng.uniform if rng is not None else tf.random.uniform
-    batch = tf.shape(controls['harm_dist'])[0]
-    least_db, most_db = self.config.data.synthetic_weak_partials_db
-    n_weak = uniform([batch], 1, WEAK_PARTIALS_MAX + 1, tf.int32)
-    n_weak *= tf.cast(uniform([batch]) < fraction, tf.int32)
-    depth_db = uniform([batch], least_db, most_db)
-    return self.with_harmonic_distribution(
-        controls, core.weaken_low_harmonics(controls['harm_dist'], n_weak,
-                                            depth_db))
-
-  def with_harmonic_distribution(self, controls, harm_dist):
-    """controls with harm_dist (renormalized) and the sin_amps it makes."""
-    sin_amps, _ = core.harmonic_to_sinusoidal(
-        controls['harm_amp'], harm_dist, controls['f0_hz'],
-        self.config.model.sample_rate)
-    changed = dict(controls)
-    changed['harm_dist'] = core.normalize_harmonic_distribution(
-        harm_dist, controls['f0_hz'], self.config.model.sample_rate)
-    changed['sin_amps'] = sin_amps
-    return changed
+    """Synthetic controls -> audio [batch, n_samples] (`augment.render`)."""
+    return augment.render(controls, self.n_samples, self.config.model.sample_rate,
+                          second_voice, self.config.data.synthetic_second_voice_db,
+                          rng)
 
   def _synthetic_notes(self, batch, training):
     """Controls and audio [b, n_samples] of a synthetic batch.
 
-    While training, the notes are played at random levels, some with weak
-    low partials, some with a second voice and some with background noise
-    (data config); evaluation renders them as they are.
+    While training, the notes get the data config's augmentations
+    (`augment.training_notes`); evaluation renders them as they are.
     """
-    controls = self._at_random_level(as_controls(batch), training)
     if not training:
+      controls = augment.as_controls(batch)
       return controls, self.render_synthetic(controls)
-    data = self.config.data
-    if data.synthetic_weak_partials:
-      controls = self.weak_low_partials(controls, data.synthetic_weak_partials)
-    audio = self.render_synthetic(controls, data.synthetic_second_voice)
-    if data.synthetic_noise:
-      audio = self.background_noise(audio, data.synthetic_noise)
-    return controls, audio
+    return augment.training_notes(batch, self.config.data, self.n_samples,
+                                  self.config.model.sample_rate)
 
   # -------------------------------------------------------------- losses
   def unsupervised_losses(self, audio, outputs):
@@ -434,11 +276,5 @@ class TranscribingAutoencoder(keras.Model):
     return self._report(losses, total, metrics)
 
 
-def as_controls(batch):
-  """Synthetic batch (tensors or arrays) -> controls with [b, f, 1] shaped f0
-  and amplitude, as tensors."""
-  controls = {k: tf.convert_to_tensor(batch[k]) for k in CONTROL_KEYS}
-  for key in ('f0_hz', 'harm_amp'):
-    if controls[key].shape.rank == 2:
-      controls[key] = controls[key][..., tf.newaxis]
-  return controls
+
+as_controls = augment.as_controls  # kept for callers of the model module

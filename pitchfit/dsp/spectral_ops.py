@@ -6,7 +6,7 @@ import librosa
 import numpy as np
 import tensorflow as tf
 
-from pitchfit import core
+from pitchfit.dsp import core
 
 
 def stft(audio, frame_size=2048, overlap=0.75, pad_end=True):

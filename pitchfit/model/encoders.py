@@ -9,9 +9,9 @@ harmonic encoder: sinusoids -> dense/GRU sandwich -> f0 (softmax over
 import tensorflow as tf
 from keras import layers
 
-from pitchfit import core
-from pitchfit import nn
-from pitchfit import spectral_ops
+from pitchfit.dsp import core
+from pitchfit.model import nn
+from pitchfit.dsp import spectral_ops
 
 
 class SinusoidalEncoder(layers.Layer):

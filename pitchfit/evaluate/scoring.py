@@ -35,8 +35,9 @@ import warnings
 
 import numpy as np
 
-from pitchfit import voicing
+from pitchfit.track import voicing
 from pitchfit.errors import UserError
+from pitchfit.io import labels
 
 CENT_TOLERANCE = 50.0
 MIN_F0_CONFIDENCE = 0.85       # the paper's example gate on label confidence
@@ -141,14 +142,13 @@ def read_reference(path):
   Raises:
     UserError: unreadable, empty, malformed, or times not increasing.
   """
-  from tfds_builders.audio_folder import audio_folder_dataset_builder  # pylint: disable=g-import-not-at-top
-  track = audio_folder_dataset_builder.read_f0_csv(pathlib.Path(path))
+  track = labels.read_f0_csv(pathlib.Path(path))
   return track.times_s, track.f0_hz
 
 
 def labelled_files(folder):
   """[(audio path, label path)] under a folder, and the audio without labels."""
-  from pitchfit import audio_io  # pylint: disable=g-import-not-at-top
+  from pitchfit.io import audio as audio_io  # pylint: disable=g-import-not-at-top
   folder = pathlib.Path(folder)
   if not folder.is_dir():
     raise UserError(f'{folder}: no such folder')
@@ -170,7 +170,7 @@ class ModelEstimator:
   name = 'pitchfit'
 
   def __init__(self, pitch_model, half_hop=None):
-    from pitchfit import predict as predict_lib  # pylint: disable=g-import-not-at-top
+    from pitchfit.track import predict as predict_lib  # pylint: disable=g-import-not-at-top
     self.model = pitch_model
     self.half_hop = predict_lib.HALF_HOP if half_hop is None else half_hop
 
@@ -182,7 +182,7 @@ class ModelEstimator:
 
   def track(self, audio):
     """(times, f0 Hz, confidence, voiced) at the model's frames (stitched)."""
-    from pitchfit import predict as predict_lib  # pylint: disable=g-import-not-at-top
+    from pitchfit.track import predict as predict_lib  # pylint: disable=g-import-not-at-top
     tracker = predict_lib.StreamingTracker(self.model, self.frame_ms,
                                            half_hop=self.half_hop)
     times, f0, conf = predict_lib._concatenate(  # pylint: disable=protected-access
@@ -190,7 +190,7 @@ class ModelEstimator:
     return times, f0, conf, conf >= voicing.THRESHOLD
 
   def track_file(self, path):
-    from pitchfit import predict as predict_lib  # pylint: disable=g-import-not-at-top
+    from pitchfit.track import predict as predict_lib  # pylint: disable=g-import-not-at-top
     times, f0, conf = predict_lib._concatenate(list(  # pylint: disable=protected-access
         predict_lib.track_file(path, self.model, self.frame_ms,
                                half_hop=self.half_hop)))
@@ -198,7 +198,7 @@ class ModelEstimator:
 
   def track_windows(self, windows):
     """Model windows [b, n_samples] -> f0 [b, f], voiced [b, f]."""
-    from pitchfit import predict as predict_lib  # pylint: disable=g-import-not-at-top
+    from pitchfit.track import predict as predict_lib  # pylint: disable=g-import-not-at-top
     log_f0, conf = predict_lib.frame_estimates(self.model, windows)
     return np.exp(log_f0), conf >= voicing.THRESHOLD
 
@@ -239,7 +239,7 @@ class PyinEstimator:
     return times, f0, prob, voiced
 
   def track_file(self, path):
-    from pitchfit import audio_io  # pylint: disable=g-import-not-at-top
+    from pitchfit.io import audio as audio_io  # pylint: disable=g-import-not-at-top
     return self.track(audio_io.load_audio(path, self.sample_rate))
 
   def track_windows(self, windows):
@@ -380,13 +380,13 @@ def evaluate_dataset(spec, estimators, pitch_model, data_dir=None,
     noise_snr_db: for synthetic notes, add pink noise at this signal-to-noise
       ratio (dB, over each example's RMS) to every example; None = none.
     weak_partials_db: for synthetic notes, weaken every note's lowest
-      `model.WEAK_PARTIALS_MAX` harmonics, the fundamental by this many dB
+      `augment.WEAK_PARTIALS_MAX` harmonics, the fundamental by this many dB
       (`core.weaken_low_harmonics`); None = none.
 
   Returns:
     Report.
   """
-  from pitchfit import data  # pylint: disable=g-import-not-at-top
+  from pitchfit.train import data  # pylint: disable=g-import-not-at-top
   name, _, _ = data.parse_spec(spec, 'test')
   if name == data.SYNTHETIC_PREFIX:
     examples = synthetic_examples(
@@ -439,7 +439,7 @@ def synthetic_examples(spec, pitch_model, data_dir, max_examples,
   """Yields (name, audio [n_samples], ref f0 [n_frames]) of rendered notes.
 
   Rendered batch_size notes at a time: a second voice (a fraction of the
-  notes, see `TranscribingAutoencoder.second_voice`) borrows its timbre from
+  notes, see `augment.second_voice`) borrows its timbre from
   the batch's next note. With weak_partials_db, every note's lowest
   harmonics are weakened first (`evaluate_dataset`), the reference f0 kept.
   Pink noise at noise_snr_db (dB over each example's
@@ -447,10 +447,10 @@ def synthetic_examples(spec, pitch_model, data_dir, max_examples,
   the same mixtures.
   """
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  from pitchfit import core  # pylint: disable=g-import-not-at-top
-  from pitchfit import data  # pylint: disable=g-import-not-at-top
-  from pitchfit import model as model_lib  # pylint: disable=g-import-not-at-top
-  from pitchfit import synths  # pylint: disable=g-import-not-at-top
+  from pitchfit.dsp import core  # pylint: disable=g-import-not-at-top
+  from pitchfit.train import data  # pylint: disable=g-import-not-at-top
+  from pitchfit.notes import augment  # pylint: disable=g-import-not-at-top
+  from pitchfit.dsp import synths  # pylint: disable=g-import-not-at-top
   m = pitch_model.config.model
   threshold = pitch_model.config.losses.harmonic.amp_threshold
   n_crops = max(1, 125 // m.n_frames)   # crops per 125-frame example
@@ -460,13 +460,13 @@ def synthetic_examples(spec, pitch_model, data_dir, max_examples,
   rng = tf.random.Generator.from_seed(0)
   i = 0
   for controls in ds.batch(batch_size).as_numpy_iterator():
-    notes = model_lib.as_controls(controls)
+    notes = augment.as_controls(controls)
     if weak_partials_db is not None:
       batch = notes['harm_dist'].shape[0]
-      notes = pitch_model.model.with_harmonic_distribution(
+      notes = augment.with_harmonic_distribution(
           notes, core.weaken_low_harmonics(
-              notes['harm_dist'], tf.fill([batch], model_lib.WEAK_PARTIALS_MAX),
-              tf.fill([batch], float(weak_partials_db))))
+              notes['harm_dist'], tf.fill([batch], augment.WEAK_PARTIALS_MAX),
+              tf.fill([batch], float(weak_partials_db))), m.sample_rate)
     audio = pitch_model.model.render_synthetic(notes, second_voice, rng)
     if noise_snr_db is not None:
       pink = synths.colored_noise(tf.ones([tf.shape(audio)[0]]),
@@ -483,7 +483,7 @@ def synthetic_examples(spec, pitch_model, data_dir, max_examples,
 
 def real_examples(spec, pitch_model, data_dir, max_examples):
   """Yields (name, audio, ref f0 at model frames or None) of a real split."""
-  from pitchfit import data  # pylint: disable=g-import-not-at-top
+  from pitchfit.train import data  # pylint: disable=g-import-not-at-top
   ds = data.load_tfds(spec, data_dir)
   if max_examples:
     ds = ds.take(max_examples)

@@ -12,18 +12,18 @@ import os
 import numpy as np
 import tqdm
 
-from pitchfit import audio_io
-from pitchfit import core
-from pitchfit import plots
-from pitchfit import synthetic_notes
+from pitchfit.io import audio as audio_io
+from pitchfit.dsp import core
+from pitchfit.io import plots
+from pitchfit.notes import generator as synthetic_notes
 from pitchfit.errors import UserError
-from tfds_builders.synthetic_notes import synthetic_notes_dataset_builder as sn_builder
+from pitchfit.notes import registry
 
 
 def _check_request(config_name, split, count, start):
   """Raises UserError unless examples start..start+count-1 exist."""
   try:
-    size = sn_builder.split_size(config_name, split)
+    size = registry.split_size(config_name, split)
   except ValueError as e:
     raise UserError(str(e)) from None
   if count < 1 or start < 0 or start + count > size:
@@ -49,7 +49,11 @@ def _from_tfds(config_name, split, indices):
   """{index: example} read from the built dataset, or None if it is not built."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   with _tfds_warnings_silenced():
-    builder = sn_builder.Builder(config=config_name)
+    import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+    try:  # read back from files: the package never imports a builder
+      builder = tfds.builder(f'synthetic_notes/{config_name}')
+    except Exception:  # pylint: disable=broad-except
+      return None
     if not builder.is_prepared():
       return None
     wanted = tf.constant(sorted(indices), tf.int64)
@@ -70,7 +74,7 @@ def _scaled_below_full_scale(audio):
 
 
 def render_example(example, index, name, output_dir,
-                   note_config=sn_builder.NOTE_CONFIG):
+                   note_config=synthetic_notes.NoteConfig()):
   """Writes `<name>_<index>.wav` and `.png` for one example's controls.
 
   The WAV is the example rendered by the synthesizers (noise seeded by the
@@ -86,7 +90,7 @@ def render_example(example, index, name, output_dir,
                      note_config.sample_rate)
   hop_s = core.HOP_SIZE / note_config.sample_rate
   times_s = np.arange(note_config.n_frames) * hop_s  # frame k at sample k * hop
-  voiced = np.asarray(example['harm_amp']) >= sn_builder.VOICED_AMP_THRESHOLD
+  voiced = np.asarray(example['harm_amp']) >= registry.VOICED_AMP_THRESHOLD
   f0_hz = np.where(voiced, example['f0_hz'], np.nan)
   plots.plot_f0_over_spectrogram(
       audio, note_config.sample_rate, times_s, f0_hz, stem + '.png',
@@ -113,8 +117,8 @@ def render_examples(note_config, split, count, start, output_dir):
   examples = _from_tfds(note_config, split, indices)
   source = f'the built dataset synthetic_notes/{note_config}'
   if examples is None or sorted(examples) != indices:
-    seed = sn_builder.split_seed(note_config, split)
-    style = sn_builder.note_config(note_config)
+    seed = registry.split_seed(note_config, split)
+    style = registry.note_config(note_config)
     examples = {i: synthetic_notes.generate_example(seed, i, style)
                 for i in indices}
     source = f'the generator (synthetic_notes/{note_config} is not built)'

@@ -24,9 +24,9 @@ import pathlib
 
 import numpy as np
 
-from pitchfit import atomic
-from pitchfit import audio_io
-from pitchfit import voicing
+from pitchfit.io import atomic
+from pitchfit.io import audio as audio_io
+from pitchfit.track import voicing
 from pitchfit.errors import UserError
 
 DEFAULT_MAX_SECONDS = 8.0
@@ -146,8 +146,8 @@ def dataset_samples(pitch_model, spec, count, data_dir=None):
   labelled f0 where the note sounds); real-audio examples use their f0
   labels read at the model's frames.
   """
-  from pitchfit import data  # pylint: disable=g-import-not-at-top
-  from pitchfit import evaluation  # pylint: disable=g-import-not-at-top
+  from pitchfit.train import data  # pylint: disable=g-import-not-at-top
+  from pitchfit.evaluate import scoring as evaluation  # pylint: disable=g-import-not-at-top
   name, _, _ = data.parse_spec(spec, 'test')
   if name == data.SYNTHETIC_PREFIX:
     examples = evaluation.synthetic_examples(spec, pitch_model, data_dir, count)
@@ -161,7 +161,7 @@ def dataset_samples(pitch_model, spec, count, data_dir=None):
 
 def file_sample(pitch_model, path, max_seconds=DEFAULT_MAX_SECONDS, name=None):
   """Sample of the first max_seconds of an audio file (UserError if bad)."""
-  from pitchfit import predict as predict_lib  # pylint: disable=g-import-not-at-top
+  from pitchfit.track import predict as predict_lib  # pylint: disable=g-import-not-at-top
   limit = int(max_seconds * pitch_model.sample_rate)
   blocks, n = [], 0
   for block in predict_lib.read_blocks(path, pitch_model.sample_rate):

@@ -10,7 +10,7 @@ import dataclasses
 
 import numpy as np
 
-from pitchfit import inference
+from pitchfit.track import pitch_model as inference
 
 
 def low_rank_factors(kernel, rank):
@@ -29,7 +29,7 @@ def explained_energy(kernel, rank):
 
 def with_low_rank_frequency_head(pitch_model, rank):
   """A copy of a PitchModel whose frequency head is factorised to `rank`."""
-  from pitchfit import training  # pylint: disable=g-import-not-at-top
+  from pitchfit.train import job as training  # pylint: disable=g-import-not-at-top
   source = pitch_model.model.sinusoidal_encoder
   if source.frequency_head_factor is not None:
     raise ValueError('the frequency head is already factorised')

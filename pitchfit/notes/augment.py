@@ -1,0 +1,202 @@
+"""Training augmentations of synthetic notes, as pure functions.
+
+Each takes controls or audio, a data config's numbers and an optional
+`tf.random.Generator` (default: TensorFlow's global generator, which
+`keras.utils.set_random_seed` seeds), and returns new controls or audio. The
+controls stay the labels of what is heard: where an augmentation changes the
+spectrum of the main voice (level, weak partials) the controls change with it;
+where it adds something that is not the main voice (a second voice, noise, a
+room) they do not.
+
+Controls are the synthetic-notes dict of `as_controls`: f0_hz and harm_amp
+[b, f, 1], harm_dist [b, f, n_harmonics], sin_amps/sin_freqs [b, f, n_sin],
+noise_magnitudes [b, f, n_bands]. Audio is [b, n_samples].
+"""
+
+import tensorflow as tf
+
+from pitchfit.dsp import core
+from pitchfit.dsp import synths
+from pitchfit.notes.generator import CONTROL_KEYS
+
+# Intervals of a homophonic second voice, semitones: thirds, fourths, fifths
+# and sixths, up and down. Not unisons or octaves: a voice an octave below
+# makes the very spectrum of a note an octave lower, so the label would
+# contradict other training notes.
+SECOND_VOICE_SEMITONES = (-9, -8, -7, -5, -4, -3, 3, 4, 5, 7, 8, 9)
+
+# Spectral slopes of background noise, power ~ 1 / f**exponent: from white (0)
+# through pink (1) to brown (2), the range of rooms, fans, hiss and rumble.
+BACKGROUND_NOISE_EXPONENTS = (0.0, 2.0)
+
+# At most this many of the lowest harmonics are weakened by
+# `weak_low_partials`: a bassoon's or oboe's strongest partials are often the
+# 2nd to 4th, so the fundamental and the next one or two may be well down.
+WEAK_PARTIALS_MAX = 3
+
+
+def _uniform(rng):
+  return rng.uniform if rng is not None else tf.random.uniform
+
+
+def as_controls(batch):
+  """Synthetic batch (tensors or arrays) -> controls as tensors, with
+  [b, f, 1] shaped f0 and amplitude."""
+  controls = {k: tf.convert_to_tensor(batch[k]) for k in CONTROL_KEYS}
+  for key in ('f0_hz', 'harm_amp'):
+    if controls[key].shape.rank == 2:
+      controls[key] = controls[key][..., tf.newaxis]
+  return controls
+
+
+def at_random_level(controls, gain_db, rng=None):
+  """Scales each example's amplitudes by a gain uniform in [-gain_db, 0] dB.
+
+  Harmonic amplitude, sinusoid amplitudes and noise magnitudes are linear
+  gains, so scaling them together is the same note played quieter.
+  """
+  if not gain_db:
+    return controls
+  batch = tf.shape(controls['harm_amp'])[0]
+  gain = core.db_to_amplitude(_uniform(rng)([batch, 1, 1], -gain_db, 0.0))
+  scaled = dict(controls)
+  for key in ('harm_amp', 'sin_amps', 'noise_magnitudes'):
+    scaled[key] = controls[key] * gain
+  return scaled
+
+
+def with_harmonic_distribution(controls, harm_dist, sample_rate):
+  """controls with harm_dist (renormalized) and the sin_amps it makes."""
+  sin_amps, _ = core.harmonic_to_sinusoidal(
+      controls['harm_amp'], harm_dist, controls['f0_hz'], sample_rate)
+  changed = dict(controls)
+  changed['harm_dist'] = core.normalize_harmonic_distribution(
+      harm_dist, controls['f0_hz'], sample_rate)
+  changed['sin_amps'] = sin_amps
+  return changed
+
+
+def weak_low_partials(controls, fraction, depth_db, sample_rate, rng=None):
+  """Weakens the lowest harmonics of a random part of the batch.
+
+  Many instruments do not lead with their fundamental (double reeds, low
+  strings, some voices), and a noise floor then hides it altogether; the
+  pitch is still the spacing of the partials. For each chosen note, 1 to
+  `WEAK_PARTIALS_MAX` of its lowest harmonics lose up to a depth uniform in
+  depth_db = (least, most) dB (`core.weaken_low_harmonics`). harm_dist and
+  sin_amps change with the audio; f0 and the overall amplitude do not.
+  """
+  uniform = _uniform(rng)
+  batch = tf.shape(controls['harm_dist'])[0]
+  n_weak = uniform([batch], 1, WEAK_PARTIALS_MAX + 1, tf.int32)
+  n_weak *= tf.cast(uniform([batch]) < fraction, tf.int32)
+  depth = uniform([batch], depth_db[0], depth_db[1])
+  return with_harmonic_distribution(
+      controls, core.weaken_low_harmonics(controls['harm_dist'], n_weak, depth),
+      sample_rate)
+
+
+def second_voice(controls, fraction, level_db, sample_rate, rng=None):
+  """Sinusoids of a quieter second voice for a random part of the batch.
+
+  Timbre and loudness come from the next note of the batch (rolled by one);
+  the pitch is that note's, or for half of them the main voice's moved by one
+  of `SECOND_VOICE_SEMITONES`. Each frame's amplitude is at most the main
+  voice's, times a per-note gain between level_db = (least, most) dB below,
+  so the main voice always leads and its silent frames stay silent.
+
+  Returns:
+    sin_amps, sin_freqs: [b, f, n_harmonics]; all amplitudes are zero for the
+    notes drawn without a second voice.
+  """
+  uniform = _uniform(rng)
+  main_amp, main_f0 = controls['harm_amp'], controls['f0_hz']
+  other = {k: tf.roll(controls[k], 1, axis=0)
+           for k in ('harm_amp', 'harm_dist', 'f0_hz')}
+  shape = [tf.shape(main_amp)[0], 1, 1]
+  gain = core.db_to_amplitude(-uniform(shape, level_db[0], level_db[1]))
+  present = tf.cast(uniform(shape) < fraction, tf.float32)
+  semitones = tf.gather(
+      tf.constant(SECOND_VOICE_SEMITONES, tf.float32),
+      uniform(shape, 0, len(SECOND_VOICE_SEMITONES), tf.int32))
+  f0_hz = tf.where(uniform(shape) < 0.5,
+                   main_f0 * 2.0 ** (semitones / 12.0), other['f0_hz'])
+  amp = tf.minimum(other['harm_amp'], main_amp) * gain * present
+  return core.harmonic_to_sinusoidal(amp, other['harm_dist'], f0_hz,
+                                     sample_rate)
+
+
+def render(controls, n_samples, sample_rate, second_voice_fraction=0.0,
+           second_voice_db=(6.0, 20.0), rng=None):
+  """Synthetic controls -> audio [b, n_samples], optionally with a second voice."""
+  sin_amps, sin_freqs = controls['sin_amps'], controls['sin_freqs']
+  if second_voice_fraction:
+    amps, freqs = second_voice(controls, second_voice_fraction,
+                               second_voice_db, sample_rate, rng)
+    sin_amps = tf.concat([sin_amps, amps], axis=-1)
+    sin_freqs = tf.concat([sin_freqs, freqs], axis=-1)
+  return synths.render_controls(sin_amps, sin_freqs,
+                                controls['noise_magnitudes'], n_samples,
+                                sample_rate)
+
+
+def background_noise(audio, fraction, snr_db, rng=None):
+  """Adds broadband noise to a random part of the batch.
+
+  A room, a preamp or a tape is not tied to the note the way the
+  synthesizer's filtered noise is: a stationary floor across the whole
+  spectrum. Its slope is uniform in `BACKGROUND_NOISE_EXPONENTS` (white to
+  brown) and its level uniform in snr_db = (least, most) dB below the
+  example's RMS. Examples drawn without noise are unchanged.
+  """
+  uniform = _uniform(rng)
+  batch = tf.shape(audio)[0]
+  exponent = uniform([batch], *BACKGROUND_NOISE_EXPONENTS)
+  snr = uniform([batch], snr_db[0], snr_db[1])
+  noisy = synths.mix_at_snr(
+      audio, synths.colored_noise(exponent, audio.shape[-1], rng), snr)
+  present = uniform([batch, 1]) < fraction
+  return tf.where(present, noisy, audio)
+
+
+def room_reverb(audio, fraction, rt60_s, drr_db, sample_rate, rng=None):
+  """Puts a random part of the batch in a synthetic room.
+
+  The impulse response is a direct path plus exponentially decaying noise
+  (`synths.room_impulse_response`) with RT60 uniform in rt60_s = (least,
+  most) seconds and a direct-to-reverberant ratio uniform in drr_db. The
+  pitch a listener hears is the direct sound's, so labels do not change.
+  Examples drawn without a room are unchanged.
+  """
+  uniform = _uniform(rng)
+  batch = tf.shape(audio)[0]
+  rt60 = uniform([batch], rt60_s[0], rt60_s[1])
+  drr = uniform([batch], drr_db[0], drr_db[1])
+  n_ir = int(rt60_s[1] * sample_rate)
+  ir = synths.room_impulse_response(rt60, drr, n_ir, sample_rate, rng)
+  wet = synths.convolve_same_length(audio, ir)
+  # Same RMS as the dry note, so a room does not also change the level.
+  ratio = core.safe_divide(tf.math.reduce_std(audio, -1, keepdims=True),
+                           tf.math.reduce_std(wet, -1, keepdims=True))
+  present = uniform([batch, 1]) < fraction
+  return tf.where(present, wet * ratio, audio)
+
+
+def training_notes(batch, data, n_samples, sample_rate, rng=None):
+  """A synthetic training batch -> (controls, audio) with every augmentation
+  the data config asks for, in the order a recording makes them: the note's
+  level and timbre, a second voice, the room, then background noise."""
+  controls = at_random_level(as_controls(batch), data.synthetic_gain_db, rng)
+  if data.synthetic_weak_partials:
+    controls = weak_low_partials(controls, data.synthetic_weak_partials,
+                                 data.synthetic_weak_partials_db, sample_rate,
+                                 rng)
+  audio = render(controls, n_samples, sample_rate, data.synthetic_second_voice,
+                 data.synthetic_second_voice_db, rng)
+  if data.synthetic_reverb:
+    audio = room_reverb(audio, data.synthetic_reverb, data.synthetic_rt60_s,
+                        data.synthetic_drr_db, sample_rate, rng)
+  if data.synthetic_noise:
+    audio = background_noise(audio, data.synthetic_noise,
+                             data.synthetic_noise_snr_db, rng)
+  return controls, audio
