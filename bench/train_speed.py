@@ -44,7 +44,7 @@ def main():
   parser.add_argument('--steps', type=int, default=20)
   parser.add_argument('--paper-batch', type=int, default=2)
   args = parser.parse_args()
-  runs = [('configs/demo.yaml', []), ('configs/cpu/pretrain.yaml', []),
+  runs = [('configs/demo.yaml', []), ('experiments/cpu_stages/pretrain.yaml', []),
           ('configs/pretrain.yaml', [f'data.batch_size={args.paper_batch}'])]
   print(f'{"config":28s} {"batch":>5s} {"params":>10s} {"window s":>8s} '
         f'{"steps/s":>8s} {"examples/s":>10s} {"audio s/s":>9s}')
@@ -57,7 +57,7 @@ def main():
     results[path] = eps * window
     print(f'{path:28s} {batch:5d} {params:10,d} {window:8.3f} {sps:8.2f} '
           f'{eps:10.1f} {eps * window:9.1f}')
-  ratio = results['configs/cpu/pretrain.yaml'] / results['configs/pretrain.yaml']
+  ratio = results['experiments/cpu_stages/pretrain.yaml'] / results['configs/pretrain.yaml']
   print(f'CPU config trains on {ratio:.0f}x more seconds of audio per second '
         'than the paper config.')
 

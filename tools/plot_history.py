@@ -1,6 +1,6 @@
 """Learning curve of a `pitchfit train` run: RPA and loss against minutes.
 
-  python tools/plot_history.py runs/cpu_pretrain -o docs/cpu_pretrain_curve.png
+  python tools/plot_history.py runs/cpu_pretrain -o experiments/cpu_stages/curves/cpu_pretrain_curve.png
 
 Reads the save dir's history.csv (one row per log interval; validation
 columns on evaluation intervals only).

@@ -52,7 +52,7 @@ def f0_bins_cross_entropy(f0_logits, true_f0_hz, mask, hz_min, hz_max,
                           blur_semitones=0.25):
   """Cross-entropy of the f0 softmax against a Gaussian around the true f0.
 
-  Beyond the paper (see configs/cpu/pretrain.yaml): a classification signal
+  Beyond the paper (see experiments/cpu_stages/pretrain.yaml): a classification signal
   reaches every bin, where the L1 on the expected value gives one direction.
 
   Args:
