@@ -1,5 +1,8 @@
 """Tests for pitchfit.track.notes: note segmentation, notes CSV, MIDI files."""
 
+import subprocess
+import sys
+
 import mido
 import numpy as np
 import pytest
@@ -186,3 +189,11 @@ def test_midi_velocity_from_confidence_and_legato(tmp_path):
   assert back[0][1] == pytest.approx(0.5, abs=2e-3)
   with pytest.raises(ValueError, match='velocity'):
     notes_lib.write_midi(notes, path, velocity=0)
+
+
+def test_imports_neither_tensorflow_nor_scipy():
+  code = ('import sys, pitchfit.track.notes; '
+          'print(sorted({"tensorflow", "scipy", "mido"} & set(sys.modules)))')
+  out = subprocess.run([sys.executable, '-c', code], capture_output=True,
+                       text=True, check=True)
+  assert out.stdout.strip() == '[]'

@@ -1,14 +1,13 @@
 """Notes from an f0 track (`--notes`, `--midi`), written as CSV or a MIDI file.
 
-NumPy and SciPy only (tracking runs without TensorFlow); `mido`, a small
-pure-Python MIDI library, is imported only by `write_midi`.
+NumPy only: tracking runs without TensorFlow, and scipy.ndimage alone takes
+0.2-0.3 s to import. `mido` (small, pure Python) is imported by write_midi.
 """
 
 import csv
 from typing import NamedTuple
 
 import numpy as np
-from scipy import ndimage
 
 from pitchfit.io import atomic
 
@@ -32,11 +31,10 @@ def hz_to_midi(f_hz):
 def _quantise_with_hysteresis(smooth_midi, hysteresis, lookahead):
   """Start indices of constant-semitone pieces of one voiced run [n] (MIDI).
 
-  Note m is kept while |pitch - m| <= 0.5 + hysteresis. Past that, the new
-  note is the rounded median pitch of the next `lookahead` frames (where the
-  pitch stays, not the vibrato peak that crossed the band; if that is m
-  again, nothing changes), its start moved back to where the pitch crossed
-  halfway between the two notes (the detection is late by the hysteresis).
+  Note m is kept while |pitch - m| <= 0.5 + hysteresis; past that the new
+  note is the rounded median of the next `lookahead` frames (where the pitch
+  stays, not a vibrato peak; if that is m, nothing changes), starting where
+  the pitch crossed halfway (the detection is late by the hysteresis).
   """
   starts = [0]
   note = np.round(np.median(smooth_midi[:lookahead]))
@@ -56,12 +54,17 @@ def _quantise_with_hysteresis(smooth_midi, hysteresis, lookahead):
   return starts
 
 
+def _median_filter(x, size):
+  """Centred running median [n] of x [n] over `size` (odd) frames, edges repeated."""
+  padded = np.pad(x, size // 2, mode='edge')
+  return np.median(np.lib.stride_tricks.sliding_window_view(padded, size), axis=1)
+
+
 def _split_point(smooth_midi, left_pitch, right_pitch):
   """Where a transition [m] (filtered MIDI) turns from the left note to the right.
 
-  The k in 0..m minimising the summed distance of frames before k to the left
-  note's pitch and of the rest to the right one's: mid-glide for a
-  portamento, and contiguous (unlike a frame-by-frame nearest choice).
+  The k in 0..m minimising the distance of frames before k to the left pitch
+  plus the rest's to the right one: mid-glide for a portamento.
   """
   to_left = np.concatenate([[0], np.cumsum(np.abs(smooth_midi - left_pitch))])
   to_right = np.concatenate(
@@ -77,25 +80,24 @@ def segment_notes(times_s, f0_hz, confidence, threshold=0.5,
   The rule, in order:
     1. Voiced frames: confidence >= threshold and a finite, positive f0. Each
        run of consecutive voiced frames is segmented on its own.
-    2. Within a run the pitch (fractional MIDI) is median-filtered over
-       `smooth_s`: vibrato at 5-7 Hz shrinks to about half its extent or
-       less, single-frame outliers vanish, and note steps keep their edges
-       (a median does not blur a step, as a mean would).
-    3. A new note starts where the filtered pitch moves to another semitone
-       and stays: more than 0.5 + hysteresis_semitones from the current
-       note (so vibrato and intonation within a semitone do not split), the
-       boundary placed where the pitch crossed halfway between the two notes
-       (mid-glide for a portamento).
-    4. Pieces that touch or are apart by at most `max_gap_s` (a dropout of
-       voicing) form a chain. Pieces of at least `min_duration_s` are the
-       chain's notes; the short pieces between two of them (a glide, a
-       scoop) are shared out at the point where their pitch turns from one
-       note's to the other's, those at a chain's ends go to the nearest
-       note, and a chain with no long piece is dropped (clicks, breaths).
-       Neighbouring notes of one chain with the same MIDI pitch are joined.
-  A note's MIDI pitch and mean f0 come from its long pieces' frames (not the
-  glides shared into it); its MIDI pitch is their median pitch, rounded. A
-  frame at time t stands for [t, t + hop).
+    2. Its pitch (fractional MIDI) is median-filtered over `smooth_s`: this
+       halves 5-7 Hz vibrato or better, removes one-frame outliers, and keeps
+       the edges of note steps (a mean would blur them).
+    3. A new note starts where the pitch moves to another semitone and stays:
+       beyond 0.5 + hysteresis_semitones from the current note, and the
+       median over the next `smooth_s` rounds to another semitone too (so
+       vibrato up to about +-0.6 semitone and intonation within a semitone
+       do not split); the boundary goes where the pitch crossed halfway.
+    4. Pieces that touch or are at most `max_gap_s` apart (a voicing dropout)
+       form a chain; pieces of one pitch on both sides of a gap are one. The
+       pieces of at least `min_duration_s` are the chain's notes; shorter
+       ones between two notes (a glide, a scoop) are shared out where their
+       pitch turns from one note's to the other's, those at a chain's ends
+       go to its end notes, and a chain with no long piece is dropped
+       (clicks, breaths). Neighbours of the same MIDI pitch are joined.
+  A note's MIDI pitch (the rounded median) and mean f0 come from its long
+  pieces' frames, not the glides shared into it. A frame at time t stands
+  for [t, t + hop).
 
   Args:
     times_s: [n] frame times in seconds, increasing.
@@ -111,9 +113,8 @@ def segment_notes(times_s, f0_hz, confidence, threshold=0.5,
   Returns:
     list of Note, in time order, not overlapping.
   """
-  times_s = np.asarray(times_s, dtype=np.float64)
-  f0_hz = np.asarray(f0_hz, dtype=np.float64)
-  confidence = np.asarray(confidence, dtype=np.float64)
+  times_s, f0_hz, confidence = (np.asarray(x, dtype=np.float64)
+                                 for x in (times_s, f0_hz, confidence))
   if times_s.ndim != 1 or not f0_hz.shape == confidence.shape == times_s.shape:
     raise ValueError(f'times_s, f0_hz and confidence must be [n] of one length,'
                      f' got {times_s.shape}, {f0_hz.shape}, {confidence.shape}')
@@ -124,18 +125,15 @@ def segment_notes(times_s, f0_hz, confidence, threshold=0.5,
                      f'{hysteresis_semitones}')
   if hop_s is None:
     hop_s = float(np.median(np.diff(times_s))) if times_s.size > 1 else 0.0
-  with np.errstate(invalid='ignore', divide='ignore'):
-    voiced = (confidence >= threshold) & np.isfinite(f0_hz) & (f0_hz > 0)
-    midi = np.where(voiced, hz_to_midi(np.where(voiced, f0_hz, 1.0)), np.nan)
-
+  voiced = (confidence >= threshold) & np.isfinite(f0_hz) & (f0_hz > 0)
+  midi = np.where(voiced, hz_to_midi(np.where(voiced, f0_hz, 1.0)), np.nan)
   smooth = np.full(midi.shape, np.nan)
   pieces = []  # [start, end) frame ranges of constant semitone
   edges = np.diff(np.concatenate([[0], voiced.astype(np.int8), [0]]))
   size = max(1, int(round(smooth_s / hop_s))) if hop_s > 0 else 1
   size += 1 - size % 2  # odd, so the filter is centred
   for start, end in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
-    smooth[start:end] = ndimage.median_filter(midi[start:end], size=size,
-                                              mode='nearest')
+    smooth[start:end] = _median_filter(midi[start:end], size)
     bounds = _quantise_with_hysteresis(smooth[start:end],
                                        hysteresis_semitones, size)
     pieces += [[start + a, start + b]
@@ -150,9 +148,7 @@ def segment_notes(times_s, f0_hz, confidence, threshold=0.5,
   def pitch(frames):
     return int(np.round(np.median(midi[frames])))
 
-  # Chains of pieces that touch or are apart by at most max_gap_s; pieces of
-  # one pitch on both sides of such a gap are one piece.
-  chains = []
+  chains = []  # step 4
   for piece in pieces:
     if chains and (times_s[piece[0]] - times_s[chains[-1][-1][1] - 1] - hop_s
                    <= max_gap_s + 1e-9):
@@ -165,8 +161,6 @@ def segment_notes(times_s, f0_hz, confidence, threshold=0.5,
 
   found = []
   for chain in chains:
-    # Stable pieces become notes; each stretch of short pieces goes to its
-    # stable neighbours, split where its pitch turns from one to the other.
     stable = [i for i, p in enumerate(chain) if duration(p) >= min_duration_s]
     if not stable:
       continue  # clicks, breaths, a glide that never settles
@@ -181,7 +175,7 @@ def segment_notes(times_s, f0_hz, confidence, threshold=0.5,
         k = _split_point(smooth[frames], np.median(midi[left['core']]),
                          np.median(midi[right['core']]))
         left['end'] = right['start'] = frames[k] if k < frames.size else b
-    merged = notes[:1]  # one pitch on both sides of a short wobble: one note
+    merged = notes[:1]  # e.g. one pitch on both sides of a short wobble
     for note in notes[1:]:
       if pitch(note['core']) == pitch(merged[-1]['core']):
         merged[-1]['end'] = note['end']
@@ -242,14 +236,13 @@ def write_midi(notes, path, velocity=100, program=0, bpm=120.0):
     v = int(velocity or 1 + round(126 * min(max(n.confidence, 0.0), 1.0)))
     on, off = (round(mido.second2tick(t, ticks_per_beat, tempo))
                for t in (n.onset_s, n.offset_s))
-    off = max(on + 1, off)
     events += [(on, 1, mido.Message('note_on', note=n.midi_pitch, velocity=v)),
-               (off, 0, mido.Message('note_off', note=n.midi_pitch))]
+               (max(on + 1, off), 0,
+                mido.Message('note_off', note=n.midi_pitch))]
   now = 0
   for tick, _, message in sorted(events, key=lambda e: e[:2]):
     track.append(message.copy(time=tick - now))
     now = tick
-  track.append(mido.MetaMessage('end_of_track', time=0))
-  with atomic.atomic_open(path, 'wb') as f:
+  with atomic.atomic_open(path, 'wb') as f:  # save() adds end_of_track
     mido.MidiFile(type=0, ticks_per_beat=ticks_per_beat,
                   tracks=[track]).save(file=f)
