@@ -7,7 +7,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 
 .PHONY: demo test install bench clean
 
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): setup.py setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
@@ -16,7 +16,7 @@ $(STAMP): setup.cfg pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/tfds build synthetic_notes --imports tfds_builders --config tiny --beam_pipeline_options="runner=FnApiRunner"
+	$(BIN)/tfds build tfds_builders/synthetic_notes --config tiny --beam_pipeline_options="runner=FnApiRunner"
 	$(BIN)/pitchfit notes --config tiny --count 3 -o demo_output
 	$(BIN)/pitchfit train configs/demo.yaml --save-dir runs/demo
 	$(BIN)/pitchfit predict --plot demo_output/*.wav -o demo_output
