@@ -207,6 +207,14 @@ def test_frequency_at_is_sub_bin_and_local():
   assert BINS_HZ[0] <= f0 < BINS_HZ[2]
 
 
+def test_log_spaced_bins_are_the_models_bins():
+  bins = decode.log_spaced_bins_hz(256, 20.0, 1200.0)
+  assert bins.shape == (256,)
+  assert bins[0] == pytest.approx(20.0) and bins[-1] == pytest.approx(1200.0)
+  assert np.allclose(bins, BINS_HZ)
+  assert np.allclose(np.diff(np.log2(bins)), np.log2(60.0) / 255)
+
+
 def test_does_not_import_tensorflow():
   code = ('import sys, pitchfit.track.decode; '
           'print("tensorflow" in sys.modules)')

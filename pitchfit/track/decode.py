@@ -1,16 +1,15 @@
 """Decoding an f0 posterior into a pitch track: range limits, Viterbi, sub-bin f0.
 
-The model's f0 head gives, per frame, a softmax over log-spaced f0 bins (the
-"activation" of CREPE). Tracking takes one bin per frame and refines it:
-  * `restrict_range` zeroes bins outside a user's --fmin/--fmax;
-  * `viterbi_path` picks a smooth bin sequence (CREPE's -V, torchcrepe's
-    viterbi decoder), so isolated octave jumps of the argmax disappear;
-  * `frequency_at` reads a sub-bin f0 around the chosen bins.
+The model's f0 head gives per frame a softmax over log-spaced f0 bins (CREPE's
+"activation"). `restrict_range` zeroes bins outside --fmin/--fmax;
+`viterbi_path` picks a smooth bin sequence (CREPE's -V, torchcrepe's viterbi
+decoder), so isolated octave jumps of the argmax disappear; `frequency_at`
+reads a sub-bin f0 around the chosen bins.
 
 NumPy only: tracking runs without TensorFlow (issue 19). librosa's
 `sequence.viterbi` was measured and not used: importing it takes 1.3 s, its
 first call 3.5 s (numba compiles) and each 1000 x 360 call 225 ms, against
-about 20 ms here, because a pitch path only moves between nearby bins and the
+about 25 ms here, as a pitch path only moves between nearby bins and the
 search below is banded instead of dense.
 """
 
@@ -32,6 +31,14 @@ DEFAULT_LEAP_WEIGHT = 1e-3
 # Emission floor: log(0) would make bins zeroed by restrict_range -inf and
 # all-zero rows unusable; with the floor such rows follow the transitions.
 _TINY = 1e-12
+
+
+def log_spaced_bins_hz(n_bins, fmin_hz, fmax_hz):
+  """Centre frequencies [n_bins] in Hz, equal steps in log-frequency (MIDI).
+
+  The model's bins (f0_bins, f0_hz_min, f0_hz_max; core.frequency_bins_hz).
+  """
+  return fmin_hz * (fmax_hz / fmin_hz) ** np.linspace(0.0, 1.0, n_bins)
 
 
 def _check_posterior(posterior, bins_hz):
@@ -176,7 +183,7 @@ def viterbi_path(posterior, bins_hz,
     previous = scores[t - 1]
     padded[k:k + n_bins] = previous
     best = (windows + log_kernel_column).max(axis=0)
-    np.maximum(best, previous.max() + log_leap, out=best)
+    np.maximum(best, log_leap, out=best)  # previous.max() is 0, see below
     best += log_emission[t]
     scores[t] = best - best.max()  # small numbers over thousands of frames
 
