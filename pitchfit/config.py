@@ -62,10 +62,25 @@ class ModelConfig:
   f0_hz_max: float = 1200.0
   # The paper stops gradients between the two encoders.
   stop_gradient: bool = True
+  # Samples per control frame: the paper's 512 (32 ms at 16 kHz); the CPU
+  # default uses 160 (10 ms).
+  hop_size: int = 512
+  # 'resnet': the paper's log-mel ResNet encoders (encoders.py).
+  # 'harmonic_cnn': convolutions on a log-frequency grid (harmonic_cnn.py);
+  # the grid's spacing is that of the f0 bins (f0_bins from f0_hz_min to
+  # f0_hz_max), its sinusoids one per bin, so n_sinusoids/sinusoid_bins and
+  # the ResNet and GRU sizes are unused.
+  encoder: str = 'resnet'
+  spectrum_fft_sizes: list = dataclasses.field(default_factory=lambda: [2048, 512])
+  stack_harmonics: list = dataclasses.field(
+      default_factory=lambda: [0.5, 1, 2, 3, 4, 5, 6])
+  cnn_channels: int = 16
+  cnn_layers: int = 4
+  harmonic_cnn_layers: int = 3
 
   @property
   def n_frames(self):
-    return self.n_samples // 512
+    return self.n_samples // self.hop_size
 
 
 @dataclasses.dataclass
@@ -326,7 +341,12 @@ def validate(config, source):
   m, t = config.model, config.train
   styles = ', '.join(synthetic_notes.NOTE_STYLES)
   checks = [
-      (m.n_samples % 512 == 0, 'model.n_samples must be a multiple of 512 (the hop)'),
+      (m.n_samples % m.hop_size == 0,
+       f'model.n_samples must be a multiple of model.hop_size ({m.hop_size})'),
+      (m.encoder in ('resnet', 'harmonic_cnn'),
+       f"model.encoder must be 'resnet' or 'harmonic_cnn', got {m.encoder!r}"),
+      (m.encoder == 'resnet' or min(m.spectrum_fft_sizes) >= m.hop_size,
+       'model.spectrum_fft_sizes must each be at least model.hop_size'),
       (len(m.stack_channels) == len(m.stack_blocks) == len(m.stack_strides),
        'model.stack_channels, stack_blocks and stack_strides must have one entry per stack'),
       (m.f0_hz_min < m.f0_hz_max, 'model.f0_hz_min must be below f0_hz_max'),
@@ -344,6 +364,12 @@ def validate(config, source):
        f'data.synthetic_style must be one of {styles}, '
        f'got {config.data.synthetic_style!r}'),
       (t.steps > 0, 'train.steps must be positive'),
+      (config.data.synthetic != 'generator'
+       or config.data.synthetic_style not in synthetic_notes.NOTE_STYLES
+       or synthetic_notes.note_config(config.data.synthetic_style).hop_size
+       == m.hop_size,
+       f'data.synthetic_style {config.data.synthetic_style!r} has frames of '
+       f'a different hop than model.hop_size ({m.hop_size})'),
   ]
   for ok, message in checks:
     if not ok:

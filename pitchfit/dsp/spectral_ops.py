@@ -61,6 +61,64 @@ def compute_logmel(audio, sample_rate=core.SAMPLE_RATE, n_mels=229, lo_hz=0.0,
   return core.safe_log(tf.tensordot(mag, mel_matrix, 1))
 
 
+def log_frequency_grid_hz(hz_min, bins_per_octave, hz_max):
+  """Centre frequencies of log-spaced bins from hz_min, bins_per_octave apart,
+  up to hz_max inclusive: float64 [n_bins], Hz (NumPy, for constants)."""
+  n_bins = int(np.floor(bins_per_octave * np.log2(hz_max / hz_min) + 1e-9)) + 1
+  return hz_min * 2.0 ** (np.arange(n_bins) / bins_per_octave)
+
+
+@functools.lru_cache(maxsize=8)
+def log_frequency_matrix(fft_size, sample_rate, hz_min, bins_per_octave, hz_max):
+  """[fft_size // 2 + 1, n_bins] weights from STFT bins to log-frequency bins.
+
+  Output bin k is a triangle centred on its frequency f_k in linear Hz, as
+  wide as the larger of its distance to the next log bin and one STFT bin:
+  where log bins are wider than STFT bins (high frequencies) it averages
+  them, as a mel filter does; where they are narrower (low frequencies, long
+  before the window resolves them) it interpolates between the two nearest
+  STFT bins. Columns sum to 1, so a steady sinusoid keeps its magnitude.
+  """
+  grid = log_frequency_grid_hz(hz_min, bins_per_octave, hz_max)
+  stft_hz = np.arange(fft_size // 2 + 1) * sample_rate / fft_size
+  spacing = np.maximum(grid * (2.0 ** (1.0 / bins_per_octave) - 1.0),
+                       sample_rate / fft_size)
+  weights = np.maximum(
+      0.0, 1.0 - np.abs(stft_hz[:, None] - grid[None, :]) / spacing[None, :])
+  weights /= np.maximum(weights.sum(axis=0, keepdims=True), 1e-12)
+  return weights.astype(np.float32)
+
+
+def compute_log_frequency(audio, sample_rate, hop_size, fft_size, hz_min,
+                          bins_per_octave, hz_max=None):
+  """Log-magnitude spectrogram on a log-frequency grid, frames centred.
+
+  A pitch change moves every partial by the same number of bins, so a
+  convolution over frequency sees a transposed note as the same pattern.
+
+  Args:
+    audio: [batch, n_samples].
+    sample_rate: Hz.
+    hop_size: samples per frame; n_samples must be a multiple of it.
+    fft_size: STFT window and FFT length, samples.
+    hz_min, bins_per_octave, hz_max: the grid (`log_frequency_grid_hz`);
+      hz_max defaults to Nyquist.
+
+  Returns:
+    [batch, n_samples // hop_size, n_bins], natural log of magnitude
+    (floor 1e-5); frame k's window is centred on sample k * hop_size.
+  """
+  audio = tf.convert_to_tensor(audio, tf.float32)
+  n_frames = audio.shape[-1] // hop_size
+  padded = tf.pad(audio, [[0, 0], [fft_size // 2, fft_size // 2]])
+  mag = tf.abs(tf.signal.stft(padded, fft_size, hop_size, fft_length=fft_size,
+                              pad_end=False))[:, :n_frames]
+  matrix = log_frequency_matrix(fft_size, sample_rate, float(hz_min),
+                                float(bins_per_octave),
+                                float(hz_max or sample_rate / 2.0))
+  return core.safe_log(tf.tensordot(mag, matrix, 1))
+
+
 @functools.lru_cache(maxsize=8)
 def _a_weighting_db(sample_rate, n_fft):
   frequencies = librosa.fft_frequencies(sr=sample_rate, n_fft=n_fft)

@@ -18,6 +18,7 @@ import tensorflow as tf
 from pitchfit import config as config_lib
 from pitchfit.dsp import core
 from pitchfit.model import encoders
+from pitchfit.model import harmonic_cnn
 from pitchfit.model import losses as losses_lib
 from pitchfit.dsp import synths
 from pitchfit.notes import augment
@@ -83,9 +84,16 @@ class TranscribingAutoencoder(keras.Model):
       config = config_lib.from_dict(config)
     self.config = config
     m, l = config.model, config.losses
-    self.sinusoidal_encoder = encoders.SinusoidalEncoder(
-        m, name='sinusoidal_encoder')
-    self.harmonic_encoder = encoders.HarmonicEncoder(m, name='harmonic_encoder')
+    if m.encoder == 'harmonic_cnn':
+      self.sinusoidal_encoder = harmonic_cnn.LogFrequencySinusoidalEncoder(
+          m, name='sinusoidal_encoder')
+      self.harmonic_encoder = harmonic_cnn.LogFrequencyHarmonicEncoder(
+          m, name='harmonic_encoder')
+    else:
+      self.sinusoidal_encoder = encoders.SinusoidalEncoder(
+          m, name='sinusoidal_encoder')
+      self.harmonic_encoder = encoders.HarmonicEncoder(
+          m, name='harmonic_encoder')
     self.sin_spectral_loss = losses_lib.SpectralLoss(
         tuple(l.sin_spectral.fft_sizes), l.sin_spectral.mag_weight,
         l.sin_spectral.logmag_weight)
@@ -141,13 +149,27 @@ class TranscribingAutoencoder(keras.Model):
         m.sample_rate)
     if synthesize:
       n = audio.shape[-1]
+      amps, freqs = self.loudest_sinusoids(outputs)
       outputs['sin_audio'] = synths.render_controls(
-          outputs['sin_amps'], outputs['sin_freqs'],
-          outputs['noise_magnitudes'], n, m.sample_rate)
+          amps, freqs, outputs['noise_magnitudes'], n, m.sample_rate)
       outputs['harm_audio'] = synths.render_controls(
           outputs['harm_amps'], outputs['harm_freqs'],
           tf.stop_gradient(outputs['noise_magnitudes']), n, m.sample_rate)
     return outputs
+
+  def loudest_sinusoids(self, outputs):
+    """(sin_amps, sin_freqs) limited to the n_sinusoids loudest per frame.
+
+    The log-frequency encoder has a sinusoid on every grid bin, nearly all
+    of them silent; resynthesis and the set-to-set KDE need only the loud
+    ones, at a fraction of the cost. The ResNet's come as they are.
+    """
+    amps, freqs = outputs['sin_amps'], outputs['sin_freqs']
+    k = self.config.model.n_sinusoids
+    if amps.shape[-1] <= k:
+      return amps, freqs
+    amps, index = tf.math.top_k(amps, k)
+    return amps, tf.gather(freqs, index, batch_dims=2)
 
   def render_synthetic(self, controls, second_voice=0.0, rng=None):
     """Synthetic controls -> audio [batch, n_samples] (`augment.render`)."""
@@ -180,9 +202,9 @@ class TranscribingAutoencoder(keras.Model):
           audio, outputs['harm_audio'])
     if l.kde.unsupervised_weight:
       # Teaches the harmonic encoder to explain the (fixed) sinusoids.
+      sin_amps, sin_freqs = self.loudest_sinusoids(outputs)
       result['kde_consistency_loss'] = l.kde.unsupervised_weight * self.kde_loss(
-          tf.stop_gradient(outputs['sin_amps']),
-          tf.stop_gradient(outputs['sin_freqs']),
+          tf.stop_gradient(sin_amps), tf.stop_gradient(sin_freqs),
           outputs['harm_amps'], outputs['harm_freqs'])
     return result
 
@@ -190,9 +212,13 @@ class TranscribingAutoencoder(keras.Model):
     """Parameter losses against the known controls of synthetic notes."""
     l, m = self.config.losses, self.config.model
     result = {
-        'ss_kde_consistency_loss': self.kde_loss(
-            outputs['sin_amps'], outputs['sin_freqs'],
-            controls['sin_amps'], controls['sin_freqs']),
+        'ss_kde_consistency_loss': (
+            harmonic_cnn.grid_sinusoid_loss(
+                outputs['sin_amps'], outputs['sin_freqs'],
+                controls['sin_amps'], controls['sin_freqs'], m)
+            if m.encoder == 'harmonic_cnn' else self.kde_loss(
+                outputs['sin_amps'], outputs['sin_freqs'],
+                controls['sin_amps'], controls['sin_freqs'])),
         'ss_filtered_noise_consistency_loss': self.noise_loss(
             outputs['noise_magnitudes'], controls['noise_magnitudes']),
     }

@@ -60,11 +60,21 @@ class NoteConfig:
   # Probability that a voiced note's harmonic spectrum is vowel-like (formants
   # in Hz) instead of the paper's random cosines over harmonic number.
   p_formant: float = 0.0
+  # Samples per frame. The paper's 512 (32 ms); the 10-ms styles use 160 and
+  # count every length in their frames.
+  hop_size: int = core.HOP_SIZE
+  # Probability that a whole example is speech-like (`speech_notes`) instead
+  # of notes; 0 = off, drawn only when > 0.
+  p_speech: float = 0.0
 
   @property
   def n_samples(self):
-    return self.n_frames * core.HOP_SIZE
+    return self.n_frames * self.hop_size
 
+
+# Durations of the 10-ms styles: 3.2 frames of 10 ms per frame of 32 ms.
+_TEN_MS = {'hop_size': 160, 'n_frames': 400, 'min_note_length': 16,
+           'max_note_length': 80, 'max_glide_frames': 25}
 
 # Named sets of NoteConfig overrides. `paper` is generate_notes_v2; `sung`
 # mixes in voice-like notes (docs/cpu_model.md says why and what it measured);
@@ -74,6 +84,17 @@ NOTE_STYLES = {
     'paper': {},
     'sung': {'max_note_length': 60, 'p_legato': 0.6, 'p_formant': 0.6},
     'mixed': {'max_note_length': 40, 'p_legato': 0.3, 'p_formant': 0.3},
+    # 10-ms frames over the whole musical range, B0 (29 Hz) to C8 (4.2 kHz):
+    # the `mixed` distributions with every duration in 10-ms frames (the
+    # paper's 5-25 frames of 32 ms are 16-80 of 10 ms).
+    'wide': {**_TEN_MS, 'midi_min': 22.0, 'midi_max': 108.0,
+             'max_note_length': 128, 'p_legato': 0.3, 'p_formant': 0.3},
+    # Speech only (`speech_notes`), 10-ms frames.
+    'speech': {**_TEN_MS, 'p_speech': 1.0},
+    # The default model's diet: `wide` notes, a third of examples speech.
+    'wide_speech': {**_TEN_MS, 'midi_min': 22.0, 'midi_max': 108.0,
+                    'max_note_length': 128, 'p_legato': 0.3, 'p_formant': 0.3,
+                    'p_speech': 0.3},
 }
 
 
@@ -223,6 +244,8 @@ def generate_notes(rng, config=NoteConfig()):
     dict of float32 arrays: f0_hz, harm_amp [n_frames]; harm_dist, sin_freqs,
     sin_amps [n_frames, n_harmonics]; noise_magnitudes [n_frames, n_bands].
   """
+  if config.p_speech > 0 and rng.uniform() < config.p_speech:
+    return speech_notes(rng, config)
   t_total = config.n_frames
   amp_logits = np.zeros(t_total)
   dist_logits = np.zeros((t_total, config.n_harmonics))
@@ -274,7 +297,89 @@ def generate_notes(rng, config=NoteConfig()):
 
   divisor = 2.0 if rng.uniform() <= 0.8 else rng.uniform(2.0, 10.0)
   harm_amp = exp_sigmoid(amp_logits) / rng.uniform(1.0, divisor)
-  f0_hz = midi_to_hz(f0_midi)
+  return _controls(midi_to_hz(f0_midi), harm_amp, dist_logits,
+                   exp_sigmoid(noise_logits), config)
+
+
+# Speech: speakers' mean pitch (Hz) and the range a contour may reach (Hz).
+SPEECH_MEAN_HZ = (75.0, 250.0)
+SPEECH_RANGE_HZ = (60.0, 400.0)
+CREAK_FLOOR_HZ = 35.0
+
+
+def speech_notes(rng, config):
+  """One example of speech-like voicing, on the config's frame grid.
+
+  What speech has and sustained notes lack: voiced stretches of 50-400 ms
+  (syllables) between unvoiced gaps of 30-250 ms (silence, or fricative
+  noise); within a stretch an f0 contour that rises and falls by several
+  semitones (a slope plus an accent arch) over a phrase that declines; frame
+  to frame jitter (f0) and shimmer (level); creaky endings (f0 falling
+  towards 35-80 Hz with strong jitter) and breathy voices (more aspiration
+  noise, steeper glottal tilt). Spectra are glottal-source-through-formants
+  (`formant_logits`), vowels morphing within each syllable. The speaker's
+  mean pitch is 75-250 Hz and the contour stays within 60-400 Hz, except
+  creak.
+
+  Returns the dict of `generate_notes`.
+  """
+  frame_s = config.hop_size / config.sample_rate
+  t_total = config.n_frames
+  n_frames_of = lambda seconds: max(1, int(round(seconds / frame_s)))
+  amp_logits = np.full(t_total, -10.0)
+  dist_logits = np.zeros((t_total, config.n_harmonics))
+  f0_midi = np.zeros(t_total)
+  noise_logits = np.full((t_total, config.n_noise_bands), -12.0)
+  lo, hi = (12.0 * np.log2(np.array(SPEECH_RANGE_HZ) / 440.0) + 69.0)
+  mean = 12.0 * np.log2(rng.uniform(*SPEECH_MEAN_HZ) / 440.0) + 69.0
+  declination = -rng.uniform(0.0, 6.0)      # semitones per second
+  breathiness = rng.uniform(0.0, 1.0)
+  jitter = rng.uniform(0.0, 0.25)           # semitones, per frame
+  shimmer = rng.uniform(0.0, 0.3)           # amplitude logits, per frame
+  t = int(rng.integers(0, n_frames_of(0.2) + 1))
+  while t < t_total:
+    length = n_frames_of(rng.uniform(0.05, 0.4))
+    stop = min(t + length, t_total)
+    span = stop - t
+    x = np.linspace(0.0, 1.0, length)
+    start = np.clip(mean + declination * t * frame_s + rng.uniform(-3, 3),
+                    lo, hi)
+    midi = (start + rng.uniform(-5.0, 3.0) * x
+            + rng.uniform(-2.0, 4.0) * np.sin(np.pi * x))
+    midi = np.clip(midi, lo, hi) + jitter * rng.standard_normal(length)
+    amp = (rng.uniform(0.0, 3.0) + np.minimum(
+        random_blend(rng, length, -3.0, 0.0),
+        random_blend(rng, length, 0.0, -3.0))
+           + shimmer * rng.standard_normal(length))
+    if length >= 8 and rng.uniform() < 0.2:   # a creaky ending
+      creak = int(length * rng.uniform(0.2, 0.4))
+      fall = rng.uniform(5.0, 12.0) * np.linspace(0.0, 1.0, creak)
+      floor = 12.0 * np.log2(CREAK_FLOOR_HZ / 440.0) + 69.0
+      midi[-creak:] = np.maximum(midi[-creak:] - fall, floor)
+      midi[-creak:] += 3.0 * jitter * rng.standard_normal(creak)
+      amp[-creak:] -= np.linspace(0.0, 1.5, creak)
+    f0_midi[t:stop] = midi[:span]
+    amp_logits[t:stop] = amp[:span]
+    logits = formant_logits(rng, midi_to_hz(midi[:span]), config.n_harmonics)
+    # Breath steepens the source's tilt and adds aspiration noise.
+    tilt = breathiness * rng.uniform(0.0, 1.5)
+    dist_logits[t:stop] = logits - tilt * np.log(np.arange(1, config.n_harmonics + 1))
+    noise = _blended_shapes(rng, length, config.n_noise_bands, 0.2)[:span]
+    noise_logits[t:stop] = noise - rng.uniform(6.0, 10.0) + 4.0 * breathiness
+    t = stop
+    gap = min(n_frames_of(rng.uniform(0.03, 0.25)), t_total - t)
+    if gap > 0 and rng.uniform() < 0.5:       # a fricative: noise alone
+      hiss = _blended_shapes(rng, gap, config.n_noise_bands, 0.3)
+      noise_logits[t:t + gap] = (hiss + np.linspace(-2.0, 2.0, config.n_noise_bands)
+                                 - rng.uniform(3.0, 7.0))
+    t += gap
+  harm_amp = exp_sigmoid(amp_logits) / rng.uniform(1.0, 2.0)
+  return _controls(midi_to_hz(f0_midi), harm_amp, dist_logits,
+                   exp_sigmoid(noise_logits), config)
+
+
+def _controls(f0_hz, harm_amp, dist_logits, noise_magnitudes, config):
+  """Frame controls -> the example dict (harmonics masked at Nyquist)."""
   sin_freqs = f0_hz[:, None] * np.arange(1, config.n_harmonics + 1)
   harm_dist = scipy.special.softmax(dist_logits, axis=-1)
   harm_dist[sin_freqs >= config.sample_rate / 2] = 0.0
@@ -283,7 +388,7 @@ def generate_notes(rng, config=NoteConfig()):
       'f0_hz': f0_hz.astype(np.float32),
       'harm_amp': harm_amp.astype(np.float32),
       'harm_dist': harm_dist.astype(np.float32),
-      'noise_magnitudes': exp_sigmoid(noise_logits).astype(np.float32),
+      'noise_magnitudes': noise_magnitudes.astype(np.float32),
       'sin_freqs': sin_freqs.astype(np.float32),
       'sin_amps': (harm_amp[:, None] * harm_dist).astype(np.float32),
   }
@@ -340,6 +445,6 @@ def render_audio(example, config=NoteConfig(), seed=0):
   batch = {k: np.asarray(v)[None] for k, v in example.items()}
   audio = synths.render_controls(batch['sin_amps'], batch['sin_freqs'],
                                  batch['noise_magnitudes'],
-                                 batch['sin_amps'].shape[1] * core.HOP_SIZE,
+                                 batch['sin_amps'].shape[1] * config.hop_size,
                                  config.sample_rate, seed=seed)
   return audio.numpy()[0]

@@ -48,6 +48,16 @@ NOTE_SETS = (
             "Development runs on the 'sung' note style (notes up to 2 s, "
             'legato glides, vowel formants): 20,000 train / 1,000 test.',
             note_style='sung'),
+    # 2.0.0: 10-ms frames over B0-C8, a third of examples speech.
+    NoteSet('wide_tiny', 64, 16, "Smoke tests of the 10-ms 'wide_speech' "
+            'style: 64 train / 16 test.', note_style='wide_speech'),
+    NoteSet('wide_small', 20_000, 1_000,
+            "Development and selection runs on the 'wide_speech' style "
+            '(10-ms frames, B0-C8, a third speech): 20,000 train / 1,000 test.',
+            note_style='wide_speech'),
+    NoteSet('speech_small', 20_000, 1_000,
+            "Speech-like examples only ('speech' style, 10-ms frames): "
+            '20,000 train / 1,000 test.', note_style='speech'),
 )
 _BY_NAME = {s.name: s for s in NOTE_SETS}
 

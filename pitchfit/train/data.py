@@ -17,7 +17,6 @@ from pitchfit.notes import generator as synthetic_notes
 from pitchfit.notes import registry
 from pitchfit.errors import UserError
 
-HOP_SIZE = 512
 LABEL_FRAME_RATE = 250           # f0 labels of real-audio builders, frames/s
 SYNTHETIC_PREFIX = 'synthetic_notes'
 
@@ -107,6 +106,7 @@ def synthetic_eval(spec, n_frames, data_dir=None, n_examples=None):
   same examples from the split's seed (the builder is a pure function of it).
   """
   name, config, split = parse_spec(spec, 'test')
+  note_config = None
   try:
     ds = load_tfds(spec, data_dir)
   except UserError:
@@ -116,7 +116,8 @@ def synthetic_eval(spec, n_frames, data_dir=None, n_examples=None):
     ds = synthetic_notes.as_dataset(seed, note_config, count=n_examples)
   if n_examples:
     ds = ds.take(n_examples)
-  total = synthetic_notes.NoteConfig().n_frames
+  total = (note_config.n_frames if note_config is not None
+           else registry.note_config(config).n_frames)
   offsets = list(range(0, total - n_frames + 1, n_frames))
   return ds.flat_map(lambda ex: tf.data.Dataset.from_tensor_slices(
       tf.stack(offsets)).map(lambda o: _crop_controls(ex, n_frames, o)))
@@ -137,15 +138,16 @@ def _crop_real(example, n_samples, offset_samples):
   return out
 
 
-def real_train(spec, n_samples, data_dir=None, seed=0):
-  """Endless unbatched stream of random n_samples crops of a real dataset."""
+def real_train(spec, n_samples, data_dir=None, seed=0, hop_size=512):
+  """Endless unbatched stream of random n_samples crops of a real dataset,
+  starting on whole hops."""
   ds = load_tfds(spec, data_dir, shuffle_files=True)
   ds = ds.repeat().shuffle(256, seed=seed)
 
   def random_crop(example):
     total = example['audio'].shape[0]
-    n_hops = (total - n_samples) // HOP_SIZE
-    offset = tf.random.uniform([], 0, n_hops + 1, tf.int32) * HOP_SIZE
+    n_hops = (total - n_samples) // hop_size
+    offset = tf.random.uniform([], 0, n_hops + 1, tf.int32) * hop_size
     return _crop_real(example, n_samples, offset)
   return ds.map(random_crop, num_parallel_calls=tf.data.AUTOTUNE)
 
@@ -175,7 +177,8 @@ def train_dataset(config, start_step=0):
   if not d.real:
     return synthetic.prefetch(tf.data.AUTOTUNE)
   real = real_train(d.real, m.n_samples, d.data_dir,
-                    seed=config.train.seed + start_step).batch(
+                    seed=config.train.seed + start_step,
+                    hop_size=m.hop_size).batch(
                         d.batch_size, drop_remainder=True)
   return tf.data.Dataset.zip((real, synthetic)).prefetch(tf.data.AUTOTUNE)
 

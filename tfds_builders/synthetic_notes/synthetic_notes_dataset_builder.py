@@ -12,6 +12,7 @@ formants) at the same split seeds; the others draw the paper's style.
 """
 
 import dataclasses
+import sys
 
 import numpy as np
 import tensorflow_datasets as tfds
@@ -48,6 +49,35 @@ split_size = registry.split_size
 
 
 # ------------------------------------------------------------ Beam work items
+# `tfds build tfds_builders/synthetic_notes` imports this file as
+# `synthetic_notes.synthetic_notes_dataset_builder`, a name that workers of a
+# distributed runner cannot import. Beam's pickler then sends this module's
+# functions by value rather than by that name (pitchfit, which they use, is
+# installed on workers and still goes by reference).
+_CANONICAL_NAME = 'tfds_builders.synthetic_notes.synthetic_notes_dataset_builder'
+
+
+def _register_dask_runner_name():
+  """Lets `runner=DaskRunner` name `tfds_builders.dask_runner.DaskRunner`.
+
+  Beam resolves a runner name through `apache_beam.runners.runner._RUNNER_MAP`
+  (lower-cased class names of its own runners; its DaskRunner is not among
+  them), then as a dotted module path. Beam's own DaskRunner loses outputs
+  of TFDS's pipeline (see tfds_builders/dask_runner.py), so the short name
+  goes to the fixed one. Nothing is overwritten if Beam ever claims it.
+  """
+  from apache_beam.runners import runner  # pylint: disable=g-import-not-at-top
+  names = getattr(runner, '_RUNNER_MAP', None)
+  if isinstance(names, dict):
+    names.setdefault('daskrunner', 'tfds_builders.dask_runner.DaskRunner')
+
+
+def _pickle_by_value_unless_importable():
+  if __name__ != _CANONICAL_NAME and not __name__.startswith('tfds_builders'):
+    from apache_beam.internal.cloudpickle import cloudpickle  # pylint: disable=g-import-not-at-top
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+
 def _generate_chunk(start, split, seed, count, chunk_size, note_config):
   """Yields (index, example) for indices start .. start + chunk_size - 1.
 
@@ -70,10 +100,16 @@ def _generate_chunk(start, split, seed, count, chunk_size, note_config):
 class Builder(tfds.core.GeneratorBasedBuilder):
   """DatasetBuilder for synthetic_notes."""
 
-  VERSION = tfds.core.Version('1.1.0')
-  # Examples of the paper-style configs are the same in both versions.
-  SUPPORTED_VERSIONS = [tfds.core.Version('1.0.0')]
+  VERSION = tfds.core.Version('2.0.0')
+  # Examples of the paper-style configs are the same in every version.
+  SUPPORTED_VERSIONS = [tfds.core.Version('1.1.0'), tfds.core.Version('1.0.0')]
   RELEASE_NOTES = {
+      '2.0.0': "Adds wide_tiny, wide_small and speech_small: 10-ms frames "
+               '(hop 160), f0 over B0-C8 (29 Hz-4.2 kHz), and speech-like '
+               "examples (the generator's 'wide', 'speech' and 'wide_speech' "
+               'styles). Feature shapes now follow each config (400 frames '
+               'of 10 ms for the new ones). tiny, small, paper and '
+               'sung_small are unchanged.',
       '1.1.0': "Adds the sung_small config (the generator's 'sung' note "
                'style: long notes, legato glides, vowel formants). tiny, '
                'small and paper are unchanged.',
@@ -83,7 +119,8 @@ class Builder(tfds.core.GeneratorBasedBuilder):
   BUILDER_CONFIGS = BUILDER_CONFIGS
 
   def _info(self) -> tfds.core.DatasetInfo:
-    shapes = synthetic_notes.feature_shapes(NOTE_CONFIG)
+    shapes = synthetic_notes.feature_shapes(
+        note_config(self.builder_config.name))
     features = {
         # Stored as raw bytes: same size as a float list, but about 30x
         # faster to serialize, which otherwise costs more than generating.
@@ -104,6 +141,9 @@ class Builder(tfds.core.GeneratorBasedBuilder):
 
   def _split_generators(self, dl_manager: tfds.download.DownloadManager):
     del dl_manager  # Nothing to download: examples come from seeds.
+    # Before TFDS creates the Beam pipeline (and so resolves its runner).
+    _register_dask_runner_name()
+    _pickle_by_value_unless_importable()
     return {split: self._generate_examples(split) for split in SPLIT_SEEDS}
 
   def _generate_examples(self, split):

@@ -1,0 +1,265 @@
+"""Encoders on a log-frequency grid: small convolutions where pitch is a shift.
+
+The CPU default's encoders (`model.encoder: harmonic_cnn`), beside the paper's
+log-mel ResNet (`encoders.py`). Both encoders of the transcribing autoencoder
+work on one grid of log-spaced bins, `bins_per_octave` apart from f0_hz_min
+upwards (docs/cpu_model.md says why):
+
+sinusoidal encoder: audio -> log-frequency spectra (one per STFT window) ->
+  convolutions over (time, frequency) -> on every grid bin a sinusoid: its
+  amplitude and its frequency within half a bin of the bin's centre; noise
+  magnitudes from the frequency-pooled features.
+harmonic encoder: those sinusoids -> "harmonic stacking" (channel h holds the
+  sinusoids h times the candidate f0 above it) -> convolutions -> an f0 logit
+  on each of the first f0_bins grid bins, and the overall amplitude and
+  harmonic distribution read from the features at the f0 posterior.
+
+Transposing a note shifts both spectra along the grid, and the convolutions
+shift with it, so what is learnt at one pitch serves every pitch: the reason
+these encoders learn pitch in minutes with a few tens of thousands of weights,
+where the paper's dense heads hold millions.
+"""
+
+import math
+
+import numpy as np
+import tensorflow as tf
+from keras import layers
+from keras import ops
+
+from pitchfit.dsp import core
+from pitchfit.dsp import spectral_ops
+
+# Amplitudes below this (-100 dB) are treated as silence in log features.
+_LOG_FLOOR = 1e-5
+
+
+def bins_per_octave(model_config):
+  """Grid resolution implied by the f0 bins: f0_bins from f0_hz_min to f0_hz_max."""
+  c = model_config
+  return (c.f0_bins - 1) / math.log2(c.f0_hz_max / c.f0_hz_min)
+
+
+def grid_hz(model_config):
+  """Centre frequencies of the shared grid, f0_hz_min up to Nyquist: [n_bins]."""
+  c = model_config
+  return spectral_ops.log_frequency_grid_hz(
+      c.f0_hz_min, bins_per_octave(c), c.sample_rate / 2.0)
+
+
+def harmonic_shifts(harmonics, bpo):
+  """Grid bins between f0 and each harmonic h (negative for h < 1)."""
+  return [int(round(bpo * math.log2(h))) for h in harmonics]
+
+
+def stack_harmonics(x, shifts, fill):
+  """Channel stack of x moved down the grid by each shift.
+
+  Args:
+    x: [b, t, n_bins, c].
+    shifts: bins; output channel block i at bin k holds x at bin k + shifts[i].
+    fill: value for bins that fall off the grid.
+
+  Returns:
+    [b, t, n_bins, c * len(shifts)].
+  """
+  n_bins = x.shape[2]
+  moved = []
+  for shift in shifts:
+    if shift >= 0:
+      part = x[:, :, shift:, :]
+      pad = [[0, 0], [0, 0], [0, min(shift, n_bins)], [0, 0]]
+    else:
+      part = x[:, :, :n_bins + shift, :]
+      pad = [[0, 0], [0, 0], [min(-shift, n_bins), 0], [0, 0]]
+    moved.append(tf.pad(part, pad, constant_values=fill))
+  return tf.concat(moved, axis=-1)
+
+
+class ConvStack(layers.Layer):
+  """Conv (k_time x k_freq) -> ReLU, then residual conv blocks, all 'same'.
+
+  [b, t, n_bins, c_in] -> [b, t, n_bins, channels]; no striding, so every
+  output stays on its time frame and grid bin.
+  """
+
+  def __init__(self, channels, n_layers, kernel=(3, 3), dilations=None,
+               **kwargs):
+    super().__init__(**kwargs)
+    self.stem = layers.Conv2D(channels, kernel, padding='same', name='stem')
+    dilations = dilations or [1] * (n_layers - 1)
+    self.blocks = [
+        layers.Conv2D(channels, kernel, padding='same',
+                      dilation_rate=(1, d), name=f'block_{i}')
+        for i, d in enumerate(dilations)]
+    self.norms = [layers.LayerNormalization(axis=-1, name=f'norm_{i}')
+                  for i in range(len(dilations))]
+
+  def call(self, x):
+    x = ops.relu(self.stem(x))
+    for conv, norm in zip(self.blocks, self.norms):
+      x = x + ops.relu(conv(norm(x)))
+    return x
+
+
+class LogFrequencySinusoidalEncoder(layers.Layer):
+  """Audio [b, n_samples] -> a sinusoid on every grid bin, and noise.
+
+  Returns a dict:
+    sin_freqs: [b, f, n_bins] Hz, each within half a bin of its bin's centre.
+    sin_amps: [b, f, n_bins] linear amplitude.
+    noise_magnitudes: [b, f, n_noise_bands] linear gains.
+  """
+
+  def __init__(self, config, **kwargs):
+    super().__init__(**kwargs)
+    self.config = config
+    self.bpo = bins_per_octave(config)
+    self.grid_hz = grid_hz(config).astype(np.float32)
+    self.net = ConvStack(config.cnn_channels, config.cnn_layers,
+                         name='conv_stack')
+    self.bin_head = layers.Conv2D(2, 1, name='bin_head')  # amplitude, offset
+    self.noise_head = layers.Dense(config.n_noise_bands, name='noise_head')
+
+  def spectra(self, audio):
+    """[b, f, n_bins, n_windows] log-magnitudes, normalised per example."""
+    c = self.config
+    specs = [spectral_ops.compute_log_frequency(
+        audio, c.sample_rate, c.hop_size, fft_size, c.f0_hz_min, self.bpo)
+             for fft_size in c.spectrum_fft_sizes]
+    x = tf.stack(specs, axis=-1)
+    # One level per example: the network sees the shape of the spectrum,
+    # not how loud the recording is.
+    mean, variance = tf.nn.moments(x, axes=[1, 2, 3], keepdims=True)
+    return (x - mean) * tf.math.rsqrt(variance + 1e-3)
+
+  def call(self, audio):
+    x = self.net(self.spectra(audio))
+    amp_logit, offset = tf.unstack(self.bin_head(x), axis=-1)
+    offset_bins = 0.5 * tf.tanh(offset)
+    pooled = tf.concat([tf.reduce_mean(x, axis=2), tf.reduce_max(x, axis=2)],
+                       axis=-1)
+    return {
+        'sin_freqs': self.grid_hz * tf.pow(2.0, offset_bins / self.bpo),
+        'sin_amps': core.exp_sigmoid(amp_logit - 5.0),
+        'noise_magnitudes': core.exp_sigmoid(self.noise_head(pooled)),
+    }
+
+
+class LogFrequencyHarmonicEncoder(layers.Layer):
+  """Grid sinusoids -> f0, overall amplitude and harmonic distribution.
+
+  Input: sin_freqs, sin_amps [b, f, n_bins] on the grid. Returns a dict:
+    f0_hz: [b, f, 1]; f0_logits: [b, f, f0_bins] (the grid's first f0_bins
+      bins; f0 is the softmax's expected bin).
+    harm_amp: [b, f, 1] linear amplitude.
+    harm_dist: [b, f, n_harmonics], zero at or above Nyquist, sums to 1.
+  """
+
+  def __init__(self, config, **kwargs):
+    super().__init__(**kwargs)
+    self.config = config
+    self.bpo = bins_per_octave(config)
+    self.grid_hz = grid_hz(config).astype(np.float32)
+    self.shifts = harmonic_shifts(config.stack_harmonics, self.bpo)
+    self.net = ConvStack(config.cnn_channels, config.harmonic_cnn_layers,
+                         name='conv_stack')
+    self.f0_head = layers.Conv2D(1, 1, name='f0_head')
+    self.fc = layers.Dense(config.fc_units, name='fc')
+    self.amp_head = layers.Dense(1, name='amp_head')
+    self.dist_head = layers.Dense(config.n_harmonics, name='dist_head')
+
+  def call(self, sin_freqs, sin_amps):
+    c = self.config
+    log_amp = tf.math.log(sin_amps + _LOG_FLOOR)
+    offset = self.bpo * tf.math.log(sin_freqs / self.grid_hz) / math.log(2.0)
+    x = tf.stack([(log_amp - math.log(_LOG_FLOOR)) / 10.0, offset], axis=-1)
+    x = self.net(stack_harmonics(x, self.shifts, 0.0))
+    f0_logits = self.f0_head(x)[..., 0][..., :c.f0_bins]
+    f0_hz = core.frequencies_softmax(f0_logits, c.f0_bins, c.f0_hz_min,
+                                     c.f0_hz_max)
+    # Timbre and level as seen at the pitch: features weighted by the f0
+    # posterior, plus the whole frame's.
+    posterior = tf.nn.softmax(f0_logits, axis=-1)[..., tf.newaxis]
+    at_f0 = tf.reduce_sum(x[:, :, :c.f0_bins] * posterior, axis=2)
+    frame = tf.concat([at_f0, tf.reduce_mean(x, axis=2),
+                       tf.reduce_max(log_amp, axis=-1, keepdims=True) / 10.0],
+                      axis=-1)
+    h = ops.leaky_relu(self.fc(frame))
+    harm_dist = core.normalize_harmonic_distribution(
+        core.exp_sigmoid(self.dist_head(h)), f0_hz, c.sample_rate)
+    return {
+        'f0_hz': f0_hz,
+        'f0_logits': f0_logits,
+        'harm_amp': core.exp_sigmoid(self.amp_head(h) - 2.0),
+        'harm_dist': harm_dist,
+    }
+
+
+def grid_sinusoid_targets(sin_amps, sin_freqs, model_config):
+  """True sinusoids -> per-bin targets on the grid (for the sinusoid loss).
+
+  Each partial goes to its nearest grid bin; a bin's target amplitude is the
+  sum of its partials' and its target offset their amplitude-weighted offset
+  from the bin's centre (bins). Partials off the grid or at or above Nyquist
+  are dropped.
+
+  Args:
+    sin_amps, sin_freqs: [b, f, n_partials] linear, Hz.
+
+  Returns:
+    amps [b, f, n_bins], offsets [b, f, n_bins] in bins (0 where no partial).
+  """
+  c = model_config
+  bpo = bins_per_octave(c)
+  n_bins = len(grid_hz(c))
+  position = bpo * tf.math.log(tf.maximum(sin_freqs, 1e-3) / c.f0_hz_min) / math.log(2.0)
+  index = tf.cast(tf.round(position), tf.int32)
+  valid = ((index >= 0) & (index < n_bins)
+           & (sin_freqs < c.sample_rate / 2.0) & (sin_amps > 0))
+  amps = tf.where(valid, sin_amps, 0.0)
+  index = tf.clip_by_value(index, 0, n_bins - 1)
+  shape = tf.shape(sin_amps)
+  rows = tf.range(shape[0] * shape[1])[:, tf.newaxis] * n_bins
+  segments = tf.reshape(rows + tf.reshape(index, [-1, shape[2]]), [-1])
+  n_segments = shape[0] * shape[1] * n_bins
+  amp_sum = tf.math.unsorted_segment_sum(tf.reshape(amps, [-1]), segments,
+                                         n_segments)
+  weighted = tf.math.unsorted_segment_sum(
+      tf.reshape(amps * (position - tf.cast(index, tf.float32)), [-1]),
+      segments, n_segments)
+  out_shape = [shape[0], shape[1], n_bins]
+  return (tf.reshape(amp_sum, out_shape),
+          tf.reshape(core.safe_divide(weighted, amp_sum), out_shape))
+
+
+def grid_sinusoid_loss(pred_amps, pred_freqs, true_amps, true_freqs,
+                       model_config, offset_weight=1.0):
+  """Self-supervised sinusoid loss on the grid (replaces the paper's KDE here).
+
+  L1 between log amplitudes (floor -100 dB) of the predicted and the true
+  sinusoids bin by bin, plus, where a true partial is, the L1 between their
+  frequencies in bins weighted by its share of the frame's amplitude. The
+  KDE of the paper compares two free sets of sinusoids; on a fixed grid the
+  sets are aligned already, so the comparison is direct and costs n_bins per
+  frame instead of n_pred x n_true.
+
+  Args:
+    pred_amps, pred_freqs: [b, f, n_bins] (the grid's sinusoids).
+    true_amps, true_freqs: [b, f, n_partials].
+
+  Returns:
+    scalar.
+  """
+  c = model_config
+  bpo = bins_per_octave(c)
+  target_amps, target_offsets = grid_sinusoid_targets(true_amps, true_freqs, c)
+  grid = tf.constant(grid_hz(c), tf.float32)
+  pred_offsets = bpo * tf.math.log(pred_freqs / grid) / math.log(2.0)
+  amp_loss = tf.reduce_mean(tf.abs(tf.math.log(pred_amps + _LOG_FLOOR)
+                                   - tf.math.log(target_amps + _LOG_FLOOR)))
+  share = core.safe_divide(target_amps,
+                           tf.reduce_sum(target_amps, -1, keepdims=True))
+  offset_loss = tf.reduce_mean(tf.reduce_sum(
+      share * tf.abs(pred_offsets - target_offsets), axis=-1))
+  return amp_loss + offset_weight * offset_loss
