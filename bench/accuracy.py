@@ -1,11 +1,13 @@
-"""Pitch accuracy of pitchfit against pYIN, PESTO and torchcrepe, in one run.
+"""Pitch accuracy of pitchfit against pYIN, PESTO, CREPE, SwiftF0 and FCPE, in one run.
 
   python bench/accuracy.py [--model M] [--data ../shared/eval-data]
-      [--variants clean,quiet20db,pink25db]
-      [--trackers pitchfit,pyin,pesto,torchcrepe] [--json OUT] [--plot OUT.png]
+      [--variants clean,quiet20db,pink25db,reverb]
+      [--trackers pitchfit,pyin,pesto,torchcrepe,swiftf0,fcpe]
+      [--json OUT] [--plot OUT.png]
 
 Every tracker hears the same 16 kHz mono audio of every labelled clip
-(bench/corpus.py), clean, 20 dB quieter, and with pink noise at 25 dB SNR.
+(bench/corpus.py), clean, 20 dB quieter, with pink noise at 25 dB SNR, and
+in a synthetic room (RT60 0.3-0.9 s; labels unchanged).
 Its frequencies are interpolated (in log-frequency) onto the reference's
 times; RPA and RCA (mir_eval.melody, 50 cents) count the reference-voiced
 frames whose estimate is within 50 cents of the label (RCA: up to whole
@@ -14,10 +16,18 @@ PESTO and DDSP-inv papers' raw-pitch protocol; a frame where it gives no
 frequency at all counts as wrong. Frames are pooled over the clips of each
 row: instrument+voice of the resynthesized corpus (the target row),
 instrument, voice, speech (outside the synthetic pretraining's range), and
-the real labelled clips.
+the real labelled clips. The same frames are also scored by octave band of
+the reference f0, C1-C2 up to C7-C8 (bench/octaves.py), per row and over
+all clips. pitchfit's differences from each peer, and every tracker's
+change from clean in each variant, are printed beside the figures, with
+pitchfit's targets (docs/benchmark.md) and issue 18's goals against the
+best peers.
 
-PESTO and torchcrepe run when the `peers` extra is installed (CPU torch),
-and are skipped with a note otherwise.
+PESTO, torchcrepe, SwiftF0 and FCPE run when the `peers` extra is installed
+(CPU torch, onnxruntime), and are skipped with a one-line note otherwise.
+
+Over the ~400-line guide: the scoring, the tables and the checks of one run
+stay together so that a reader sees the protocol in one file.
 """
 
 import argparse
@@ -36,6 +46,7 @@ sys.path.insert(0, os.path.join(REPO, 'bench'))
 import numpy as np  # pylint: disable=wrong-import-position
 
 import corpus  # pylint: disable=wrong-import-position
+import octaves  # pylint: disable=wrong-import-position
 import trackers as trackers_lib  # pylint: disable=wrong-import-position
 from pitchfit.evaluate import scoring as evaluation  # pylint: disable=wrong-import-position
 
@@ -44,6 +55,13 @@ DEFAULT_MODEL = os.path.join(REPO, 'pitchfit', 'assets', 'default_model.npz')
 TARGET_RPA = 0.96
 MAX_OCTAVE_GAP = 0.01      # RCA - RPA
 MAX_VARIANT_CHANGE = 0.01  # |RPA of a variant - RPA clean|
+# Issue 18's goals for the next default model (checked when peers ran).
+GOAL_MARGIN = 0.005        # target row >= best of SwiftF0 and FCPE + 0.5
+GOAL_OCTAVE_GAP = 0.005    # RCA - RPA
+GOAL_VARIANT_CHANGE = 0.005  # quiet20db, pink25db vs clean
+GOAL_REVERB_DROP = 0.02    # reverb vs clean
+NEW_PEERS = ('swiftf0', 'fcpe')
+ALL_CLIPS = 'all'          # octave breakdowns also pool every clip
 
 
 # ----------------------------------------------------------------- scoring
@@ -67,10 +85,14 @@ def run(trackers, clips, variants, progress=None):
     {tracker: {variant: {clip name: Frames}}}, and
     {tracker: {variant: seconds of compute}}.
   """
-  frames, seconds = {}, {}
+  frames, seconds, cache = {}, {}, {}
   jobs = [(t, v, c) for t in trackers for v in variants for c in clips]
   for tracker, variant, clip in (progress(jobs) if progress else jobs):
-    audio = corpus.make_variant(clip.audio, variant, corpus.clip_seed(clip.name))
+    key = (variant, clip.name)
+    if key not in cache:  # every tracker hears the same audio, made once
+      cache[key] = corpus.make_variant(clip.audio, variant,
+                                       corpus.clip_seed(clip.name))
+    audio = cache[key]
     start = time.perf_counter()
     est_time, est_f0 = tracker.track(audio)
     elapsed = time.perf_counter() - start
@@ -92,6 +114,23 @@ def summarize(frames, clips):
           summary.setdefault(tracker, {}).setdefault(variant, {})[group] = (
               pooled_scores(members))
   return summary
+
+
+def octave_breakdown(frames, clips):
+  """{tracker: {variant: {group: {band: scores}}}}: the frames of each row
+  of corpus.GROUPS (and ALL_CLIPS) scored by octave band of the reference."""
+  groups = list(corpus.GROUPS) + [(ALL_CLIPS, None)]
+  out = {}
+  for tracker, by_variant in frames.items():
+    for variant, by_clip in by_variant.items():
+      for group, categories in groups:
+        members = [by_clip[c.name] for c in (
+            clips if categories is None else
+            corpus.group_clips(clips, categories))]
+        if members:
+          out.setdefault(tracker, {}).setdefault(variant, {})[group] = (
+              octaves.band_scores(evaluation.Frames.concatenate(members)))
+  return out
 
 
 def per_clip(frames, clips):
@@ -136,6 +175,63 @@ def check_targets(summary, variants):
   return checks
 
 
+def _rpa(summary, tracker, variant, group, key='rpa'):
+  scores = summary.get(tracker, {}).get(variant, {}).get(group)
+  return None if not scores or np.isnan(scores[key]) else scores[key]
+
+
+def check_goals(summary, variants, ours='pitchfit'):
+  """Issue 18's goals for `ours`: [(description, value, passed)].
+
+  Against the best of SwiftF0 and FCPE (target row, +0.5 point) and the
+  best peer (speech row, the reverb drop); empty if `ours` or every peer is
+  missing. Goals without a peer to compare with are left out.
+  """
+  group, clean = corpus.TARGET_GROUP, 'clean'
+  mine = _rpa(summary, ours, clean, group)
+  peers = [t for t in summary if t != ours]
+  if mine is None or not peers:
+    return []
+  goals = []
+  new = [(_rpa(summary, t, clean, group), t) for t in NEW_PEERS]
+  new = [x for x in new if x[0] is not None]
+  if new:
+    best, name = max(new)
+    goals.append((f'RPA {group} clean >= {name} ({best:.4f}) + '
+                  f'{GOAL_MARGIN}', mine - best, mine >= best + GOAL_MARGIN))
+  speech = [(_rpa(summary, t, clean, 'speech'), t) for t in peers]
+  speech = [x for x in speech if x[0] is not None]
+  mine_speech = _rpa(summary, ours, clean, 'speech')
+  if speech and mine_speech is not None:
+    best, name = max(speech)
+    goals.append((f'RPA speech clean >= {name} ({best:.4f})',
+                  mine_speech - best, mine_speech >= best))
+  gap = _rpa(summary, ours, clean, group, 'rca') - mine
+  goals.append((f'RCA - RPA {group} clean < {GOAL_OCTAVE_GAP}', gap,
+                gap < GOAL_OCTAVE_GAP))
+  for variant in variants:
+    value = _rpa(summary, ours, variant, group)
+    if variant == clean or value is None:
+      continue
+    change = value - mine
+    if variant == 'reverb':
+      goals.append((f'RPA reverb - clean {group} >= -{GOAL_REVERB_DROP}',
+                    change, change >= -GOAL_REVERB_DROP))
+      drops = [(_rpa(summary, t, variant, group) - _rpa(summary, t, clean,
+                                                        group), t)
+               for t in peers if _rpa(summary, t, variant, group) is not None
+               and _rpa(summary, t, clean, group) is not None]
+      if drops:
+        best, name = max(drops)
+        goals.append((f'RPA reverb - clean {group} >= {name}\'s '
+                      f'({best:+.4f})', change, change >= best))
+    else:
+      goals.append((f'|RPA {variant} - RPA clean| {group} <= '
+                     f'{GOAL_VARIANT_CHANGE}', change,
+                     abs(change) <= GOAL_VARIANT_CHANGE))
+  return goals
+
+
 # --------------------------------------------------------------- reporting
 def _pct(value):
   return '   -' if value is None or np.isnan(value) else f'{100 * value:5.1f}'
@@ -161,6 +257,70 @@ def format_table(summary, variants):
         line += f'  {cell:>19s}'
       lines.append(line)
   return '\n'.join(lines)
+
+
+def _points(value):
+  return '    -' if value is None or np.isnan(value) else f'{100 * value:+5.1f}'
+
+
+def format_differences(summary, variants, ours='pitchfit'):
+  """Text table: RPA of `ours` minus each peer's, in points, per row."""
+  peers = [t for t in summary if t != ours]
+  if ours not in summary or not peers:
+    return ''
+  lines = [f'RPA of {ours} minus each peer, points (+ = {ours} ahead)',
+           f'{"peer":11s} {"group":17s}' + ''.join(f' {v:>9s}'
+                                                   for v in variants)]
+  for peer in peers:
+    for group, _ in corpus.GROUPS:
+      cells = []
+      for variant in variants:
+        a, b = (_rpa(summary, t, variant, group) for t in (ours, peer))
+        cells.append(_points(None if a is None or b is None else a - b))
+      if any(c.strip() != '-' for c in cells):
+        lines.append(f'{peer:11s} {group:17s}' + ''.join(f' {c:>9s}'
+                                                         for c in cells))
+  return '\n'.join(lines)
+
+
+def format_changes(summary, variants, groups=(corpus.TARGET_GROUP, 'speech')):
+  """Text table: each tracker's RPA in each variant minus clean, points."""
+  others = [v for v in variants if v != 'clean']
+  if 'clean' not in variants or not others:
+    return ''
+  lines = ['RPA of each variant minus clean, points',
+           f'{"tracker":11s} {"group":17s}' + ''.join(f' {v:>9s}'
+                                                      for v in others)]
+  for tracker in summary:
+    for group in groups:
+      clean = _rpa(summary, tracker, 'clean', group)
+      if clean is None:
+        continue
+      cells = [_points(None if _rpa(summary, tracker, v, group) is None else
+                       _rpa(summary, tracker, v, group) - clean)
+               for v in others]
+      lines.append(f'{tracker:11s} {group:17s}' + ''.join(f' {c:>9s}'
+                                                          for c in cells))
+  return '\n'.join(lines)
+
+
+def format_octaves(breakdown, variants):
+  """The octave tables: the target row in every variant, every row clean."""
+  if not breakdown:
+    return ''
+  target = corpus.TARGET_GROUP
+  first = next(iter(breakdown.values()))
+  tables = []
+  for group in [target, 'speech', ALL_CLIPS]:
+    for variant in (variants if group == target else ['clean']):
+      rows = [(t, by_variant[variant][group])
+              for t, by_variant in breakdown.items()
+              if group in by_variant.get(variant, {})]
+      if rows:
+        tables.append(octaves.format_bands(
+            rows, f'RPA % by octave of the reference f0: {group}, {variant}',
+            counts_from=first.get(variant, {}).get(group)))
+  return '\n\n'.join(tables)
 
 
 def _color(tracker, index):
@@ -228,7 +388,7 @@ def environment(trackers):
     commit = ''
   versions = {name: trackers_lib.package_version(name) for name in (
       'numpy', 'librosa', 'mir_eval', 'tensorflow', 'torch', 'pesto-pitch',
-      'torchcrepe', 'pitchfit')}
+      'torchcrepe', 'swift-f0', 'onnxruntime', 'torchfcpe', 'pitchfit')}
   return {
       'date': datetime.datetime.now().astimezone().isoformat(timespec='seconds'),
       'machine': f'{cpu}, {len(os.sched_getaffinity(0))} cores, '
@@ -327,12 +487,33 @@ def setup(parser, args):
   return clips, trackers, notes
 
 
+def print_comparisons(summary, variants, breakdown):
+  """Prints differences from peers, changes from clean, the octave tables and
+  issue 18's goals; returns the goals."""
+  for text in (format_differences(summary, variants),
+               format_changes(summary, variants),
+               format_octaves(breakdown, variants)):
+    if text:
+      print()
+      print(text)
+  goals = check_goals(summary, variants)
+  if goals:
+    print()
+  for description, value, passed in goals:
+    print(f'issue-18 goal {"PASS" if passed else "FAIL"}: {description} '
+          f'(measured {value:+.4f})')
+  return goals
+
+
 def replot(args):
   """--from-json: the table and chart of an earlier run."""
   record, summary = load_summary(args.from_json, args.trackers)
   variants = [v for v in record['variants'] if v in args.variants]
   print(f'from {args.from_json} ({record["date"]}, {record["machine"]})')
   print(format_table(summary, variants))
+  print_comparisons(summary, variants,
+                    {t: b for t, b in record.get('octaves', {}).items()
+                     if t in summary})
   if args.plot:
     plot(summary, variants, args.plot,
          title=f'{record["date"][:10]}, {record["machine"]}')
@@ -365,6 +546,7 @@ def main(argv=None):
       lambda jobs: tqdm(jobs, unit='clip', desc='tracking', file=sys.stderr))
   frames, seconds = run(trackers, clips, args.variants, progress)
   summary = summarize(frames, clips)
+  breakdown = octave_breakdown(frames, clips)
   print(format_table(summary, args.variants))
   for note in notes:
     print(note)
@@ -372,6 +554,7 @@ def main(argv=None):
   for description, value, passed in targets:
     print(f'target {"PASS" if passed else "FAIL"}: {description} '
           f'(measured {value:.4f})')
+  goals = print_comparisons(summary, args.variants, breakdown)
   env = environment(trackers)
   if args.plot:
     plot(summary, args.variants, args.plot,
@@ -380,9 +563,11 @@ def main(argv=None):
   if args.json:
     record = {**env, 'data': os.path.abspath(args.data),
               'audio_seconds': audio_s, 'variants': args.variants,
-              'notes': notes, 'summary': summary,
+              'notes': notes, 'summary': summary, 'octaves': breakdown,
               'targets': [{'target': d, 'value': v, 'passed': p}
                           for d, v, p in targets],
+              'goals': [{'goal': d, 'value': v, 'passed': p}
+                        for d, v, p in goals],
               'compute_seconds': seconds,
               'clips': per_clip(frames, clips)}
     with open(args.json, 'w') as f:

@@ -10,7 +10,17 @@ Variants test robustness with the labels unchanged:
   * quiet20db: 20 dB quieter (x 0.1);
   * pink25db: plus pink noise at 25 dB SNR (noise power 25 dB below the
     clip's mean power over the whole clip), the noise seeded by the clip's
-    name so every tracker and every run hears the same noise.
+    name so every tracker and every run hears the same noise;
+  * reverb: the clip played in a synthetic room
+    (`pitchfit.dsp.synths.room_impulse_response`: a direct path plus
+    exponentially decaying noise), RT60 uniform in 0.3-0.9 s and
+    direct-to-reverberant ratio uniform in 0-6 dB (a talker or instrument
+    at about the room's critical distance or nearer), both drawn from the
+    clip's seed, as is the noise of the response; causal convolution
+    (`convolve_same_length`), so the direct sound keeps its times and the
+    labels stay valid; scaled back to the clean clip's RMS, so a room does
+    not also change the level. The ranges were fixed before any tracker ran
+    on the variant. Needs TensorFlow (imported on first use).
 """
 
 import csv
@@ -23,9 +33,11 @@ import numpy as np
 
 SAMPLE_RATE = 16000
 REAL = 'real'
-VARIANTS = ('clean', 'quiet20db', 'pink25db')
+VARIANTS = ('clean', 'quiet20db', 'pink25db', 'reverb')
 QUIET_DB = -20.0
 PINK_SNR_DB = 25.0
+REVERB_RT60_S = (0.3, 0.9)
+REVERB_DRR_DB = (0.0, 6.0)
 NOISE_SEED = 20_250_525
 DEFAULT_DATA = os.path.join(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))), '..',
@@ -113,6 +125,41 @@ def clip_seed(name):
   return (NOISE_SEED + zlib.crc32(name.encode())) % 2**32
 
 
+def reverb_settings(seed):
+  """(RT60 s, direct-to-reverberant ratio dB) of the room a clip is played in."""
+  rng = np.random.default_rng([seed, 1])
+  return (float(rng.uniform(*REVERB_RT60_S)),
+          float(rng.uniform(*REVERB_DRR_DB)))
+
+
+def room_response(seed):
+  """The synthetic room impulse response of `seed`, float32 [n] at 16 kHz.
+
+  1.0 at sample 0 (the direct path), then the tail; as long as the longest
+  RT60, after which the tail is 60 dB down or more.
+  """
+  from pitchfit.quiet import import_tensorflow  # pylint: disable=g-import-not-at-top
+  tf = import_tensorflow()
+  from pitchfit.dsp import synths  # pylint: disable=g-import-not-at-top
+  rt60_s, drr_db = reverb_settings(seed)
+  n_samples = int(round(REVERB_RT60_S[1] * SAMPLE_RATE))
+  ir = synths.room_impulse_response(
+      [rt60_s], [drr_db], n_samples, SAMPLE_RATE,
+      rng=tf.random.Generator.from_seed(seed))
+  return ir.numpy()[0].astype(np.float32)
+
+
+def reverberate(audio, seed):
+  """`audio` [n] in the room of `seed`, at its own RMS, float32 [n]."""
+  from pitchfit.dsp import synths  # pylint: disable=g-import-not-at-top
+  ir = room_response(seed)
+  wet = synths.convolve_same_length(
+      np.asarray(audio, np.float32)[None], ir[None]).numpy()[0]
+  dry_rms = np.sqrt(np.mean(np.square(audio, dtype=np.float64)))
+  wet_rms = np.sqrt(np.mean(np.square(wet, dtype=np.float64)))
+  return (wet * (dry_rms / wet_rms if wet_rms > 0 else 0.0)).astype(np.float32)
+
+
 def make_variant(audio, variant, seed=0):
   """The clip's audio for a variant (see the module doc), float32 [n]."""
   audio = np.asarray(audio, np.float32)
@@ -125,6 +172,8 @@ def make_variant(audio, variant, seed=0):
     noise_rms = signal_rms * 10.0 ** (-PINK_SNR_DB / 20.0)
     noisy = audio + noise_rms * pink_noise(audio.size, seed)
     return noisy.astype(np.float32)
+  if variant == 'reverb':
+    return reverberate(audio, seed)
   raise ValueError(f'unknown variant {variant!r} (choose from '
                    f'{", ".join(VARIANTS)})')
 

@@ -16,13 +16,23 @@ Frames without any estimate are NaN.
     no range setting and always gives a frequency.
   * torchcrepe: CREPE `full` (or `tiny`), 10 ms hop, same C1-C6 range, its
     default Viterbi decoding, which gives a frequency on every frame.
+  * swiftf0: `swift-f0`'s ONNX model (onnxruntime, no torch), its whole
+    range 46.9-2093.8 Hz, a pitch on every 16-ms frame whatever its
+    confidence.
+  * fcpe: `torchfcpe`'s bundled model, `local_argmax` decoding with
+    threshold 0 (a pitch on every 10-ms frame), its whole range
+    32.7-1975.5 Hz.
 
-PESTO and torchcrepe need the optional `peers` extra (CPU torch). Their
-weights ship inside their wheels; nothing is downloaded.
+PESTO, torchcrepe, SwiftF0 and FCPE need the optional `peers` extra. Their
+weights ship inside their wheels; nothing is downloaded. Trackers with a
+range setting that is part of the model (SwiftF0, FCPE) use all of it; pYIN
+and torchcrepe keep the C1-C6 range this benchmark always gave them.
 """
 
+import contextlib
 import importlib
 import importlib.metadata
+import io
 import sys
 import types
 
@@ -34,10 +44,11 @@ SAMPLE_RATE = 16000
 FMIN_HZ = 32.7     # C1 (MIDI 24), the lowest synthetic pretraining pitch
 FMAX_HZ = 1046.5   # C6 (MIDI 84), the highest
 HOP_S = 0.01
-TRACKER_NAMES = ('pitchfit', 'pyin', 'pesto', 'torchcrepe')
-PEERS_HINT = ('pip install torch==2.13.0 && pip install --no-deps '
-              'pesto-pitch==2.0.1 torchcrepe==0.0.24 omegaconf==2.4.0 '
-              'resampy==0.4.3')
+TRACKER_NAMES = ('pitchfit', 'pyin', 'pesto', 'torchcrepe', 'swiftf0', 'fcpe')
+PEERS_HINT = ('pip install torch==2.13.0 onnxruntime==1.32.0 && pip install '
+              '--no-deps pesto-pitch==2.0.1 torchcrepe==0.0.24 '
+              'omegaconf==2.4.0 resampy==0.4.3 swift-f0==0.3.0 '
+              'torchfcpe==0.0.4 local-attention==1.9.0 einops==0.8.2')
 
 
 class Unavailable(Exception):
@@ -91,13 +102,44 @@ class PyinTracker:
     return times, np.asarray(f0, np.float64)
 
 
-def _import_torch_peer(module_name):
-  """Imports pesto or torchcrepe, working around an unusable torchaudio.
+class _IdentityResample:
+  """Stand-in for torchaudio.transforms.Resample: audio here is already at
+  the rate the peer wants, so only the identity is allowed."""
 
-  Both import torchaudio at the top but use it only to read files (never
-  here: they get arrays). PyPI's torchaudio wheels are CUDA builds whose
-  extension fails to load beside a CPU torch, so if torchaudio is missing or
-  broken an empty stand-in module takes its place.
+  def __init__(self, orig_freq=16000, new_freq=16000, **unused_kwargs):
+    if orig_freq != new_freq:
+      raise RuntimeError('the bench torchaudio stand-in cannot resample '
+                         f'({orig_freq} -> {new_freq} Hz): pass 16 kHz audio')
+
+  def to(self, *unused_args, **unused_kwargs):
+    return self
+
+  def __call__(self, audio):
+    return audio
+
+
+def torchaudio_standin():
+  """An importable `torchaudio` for peers that get arrays, not files.
+
+  PESTO, torchcrepe and FCPE import torchaudio at the top but use it only to
+  read files and (FCPE) to resample, never here: they get 16 kHz arrays.
+  PyPI's torchaudio wheels are CUDA builds whose extension fails to load
+  beside the CPU torch, so this module takes its place: empty but for
+  `transforms.Resample`, which FCPE imports by name.
+  """
+  module = types.ModuleType('torchaudio')
+  transforms = types.ModuleType('torchaudio.transforms')
+  transforms.Resample = _IdentityResample
+  module.transforms = transforms
+  module.__bench_standin__ = True
+  return module
+
+
+def _import_torch_peer(module_name):
+  """Imports pesto, torchcrepe or torchfcpe, working around torchaudio.
+
+  If torchaudio is missing or broken, `torchaudio_standin()` takes its place
+  (bench only; the package never imports these peers).
   """
   try:
     import torch  # pylint: disable=g-import-not-at-top,unused-import
@@ -106,15 +148,21 @@ def _import_torch_peer(module_name):
   try:
     return importlib.import_module(module_name)
   except ModuleNotFoundError as e:
-    if e.name != 'torchaudio':
+    if e.name not in ('torchaudio', 'torchaudio.transforms'):
       raise Unavailable(f'{module_name} is not installed ({PEERS_HINT})') from None
   except OSError:  # torchaudio's CUDA extension
     pass
   for name in [m for m in sys.modules if m.split('.')[0] in ('torchaudio',
                                                               module_name)]:
     del sys.modules[name]
-  sys.modules['torchaudio'] = types.ModuleType('torchaudio')
-  return importlib.import_module(module_name)
+  standin = torchaudio_standin()
+  sys.modules['torchaudio'] = standin
+  sys.modules['torchaudio.transforms'] = standin.transforms
+  try:
+    return importlib.import_module(module_name)
+  except ModuleNotFoundError as e:  # one of the peer's own dependencies
+    raise Unavailable(f'{module_name} cannot be imported: no module '
+                      f'{e.name} ({PEERS_HINT})') from None
 
 
 class PestoTracker:
@@ -169,6 +217,63 @@ class TorchcrepeTracker:
     return np.arange(f0.size) * self.hop_length / SAMPLE_RATE, f0
 
 
+class SwiftF0Tracker:
+  """SwiftF0 (`swift-f0`): a small ONNX model, a pitch every 16 ms."""
+
+  name = 'swiftf0'
+
+  def __init__(self):
+    try:
+      import swift_f0  # pylint: disable=g-import-not-at-top
+    except ImportError as e:
+      raise Unavailable(f'swift-f0 cannot be imported: {e} ({PEERS_HINT})'
+                        ) from None
+    # spin=False: the thread pool sleeps between clips instead of
+    # busy-waiting beside the other trackers (and a training run).
+    self._detector = swift_f0.SwiftF0(spin=False)
+    self.version = package_version('swift-f0')
+    self.settings = (f'range {swift_f0.FMIN:g}-{swift_f0.FMAX:g} Hz (all), '
+                     f'frames every {swift_f0.FRAME_PERIOD * 1000:g} ms, '
+                     'pitch_hz of every frame')
+
+  def track(self, audio):
+    result = self._detector.detect(np.asarray(audio, np.float32), SAMPLE_RATE)
+    # timestamps: frame k is centred on sample k * 256.
+    return result.timestamps, result.pitch_hz
+
+
+class FcpeTracker:
+  """FCPE (`torchfcpe`), its bundled model, a pitch every 10 ms."""
+
+  name = 'fcpe'
+  decoder = 'local_argmax'
+
+  def __init__(self):
+    torchfcpe = _import_torch_peer('torchfcpe')
+    import torch  # pylint: disable=g-import-not-at-top
+    self._torch = torch
+    # The loader prints [INFO]/[WARN] lines to stdout; keep the report clean.
+    with contextlib.redirect_stdout(io.StringIO()):
+      self.model = torchfcpe.spawn_bundled_infer_model('cpu')
+    self.hop_s = self.model.get_hop_size() / SAMPLE_RATE
+    f0_range = self.model.get_model_f0_range()
+    self.version = package_version('torchfcpe')
+    self.settings = (f'bundled model, decoder {self.decoder}, threshold 0, '
+                     f'range {f0_range["f0_min"]:g}-{f0_range["f0_max"]:g} Hz '
+                     f'(all), hop {self.hop_s * 1000:g} ms')
+
+  def track(self, audio):
+    torch = self._torch
+    x = torch.from_numpy(np.asarray(audio, np.float32))[None, :, None]
+    with torch.inference_mode():
+      f0 = self.model.infer(x, sr=SAMPLE_RATE, decoder_mode=self.decoder,
+                            threshold=0.0)
+    f0 = f0[0, :, 0].numpy().astype(np.float64)
+    # Frame k is centred on sample k * hop (a step in f0 at 1.0 s shows
+    # from frame 101 on, at 10 ms hops).
+    return np.arange(f0.size) * self.hop_s, f0
+
+
 def make_trackers(names, model_path=None, crepe_capacity='full', log=print,
                   half_hop=None):
   """The trackers named, in order; those that cannot run are logged and left out.
@@ -188,6 +293,8 @@ def make_trackers(names, model_path=None, crepe_capacity='full', log=print,
       'pyin': PyinTracker,
       'pesto': PestoTracker,
       'torchcrepe': lambda: TorchcrepeTracker(crepe_capacity),
+      'swiftf0': SwiftF0Tracker,
+      'fcpe': FcpeTracker,
   }
   trackers, notes = [], []
   for name in names:
