@@ -181,3 +181,162 @@ def test_from_json_remakes_the_table_without_tracking(tmp_path, capsys):
   out = capsys.readouterr().out
   assert 'pyin' in out and '90.0 /    -' in out and '\na ' not in out
   assert (tmp_path / 'p.png').is_file()
+
+
+# ------------------------------------------------- octave bands (issue 18)
+import octaves  # pylint: disable=wrong-import-position,wrong-import-order
+
+
+def test_octave_bands_start_at_each_c():
+  edges = octaves.band_edges_hz()
+  assert edges[0] == pytest.approx(32.703, abs=1e-3)
+  assert edges[3] == pytest.approx(261.626, abs=1e-3)   # C4
+  assert edges[-1] == pytest.approx(4186.01, abs=1e-2)  # C8
+  f0 = np.array([0.0, 30.0, 32.71, 65.0, 65.41, 261.6, 440.0, 2093.0,
+                 2094.0, 4186.0, 4200.0])
+  assert list(octaves.band_index_hz(f0)) == [-1, -1, 0, 0, 1, 2, 3, 5, 6, 6,
+                                             -1]
+  cents = np.where(f0 > 0, 1200 * np.log2(np.maximum(f0, 1e-9) / 10.0), 0.0)
+  np.testing.assert_array_equal(octaves.band_index_cents(cents),
+                                octaves.band_index_hz(f0))
+
+
+def test_band_scores_count_only_the_frames_of_each_band():
+  # Reference: 100 frames at 110 Hz (C2-C3), 50 at 880 Hz (C5-C6), 10
+  # unvoiced. The estimate is right on A2, an octave low on A5 for 20 of
+  # its frames and a fifth off for 5.
+  ref = np.concatenate([np.full(100, 110.0), np.full(50, 880.0), np.zeros(10)])
+  est = ref.copy()
+  est[100:120] = 440.0
+  est[120:125] = 880.0 * 1.5
+  est[150:] = 300.0
+  times = np.arange(ref.size) * 0.01
+  frames = evaluation.to_frames(times, ref, est, est > 0)
+  bands = octaves.band_scores(frames)
+  assert list(bands) == list(octaves.BAND_NAMES)
+  assert bands['C2-C3'] == {'rpa': 1.0, 'rca': 1.0, 'n_voiced': 100}
+  assert bands['C5-C6']['n_voiced'] == 50
+  assert bands['C5-C6']['rpa'] == pytest.approx(25 / 50)
+  assert bands['C5-C6']['rca'] == pytest.approx(45 / 50)
+  assert bands['C1-C2']['n_voiced'] == 0 and np.isnan(bands['C1-C2']['rpa'])
+  assert octaves.lowest_band(bands) == ('C5-C6', pytest.approx(0.5))
+  table = octaves.format_bands([('fake', bands)], 'title')
+  assert '100.0' in table and '50.0' in table and 'C7-C8' in table
+
+
+def test_octave_breakdown_and_tables_from_a_run(eval_folder):
+  clips = corpus.find_clips(eval_folder)
+  frames, _ = accuracy.run([_FakeTracker(clips)], clips, ['clean'])
+  breakdown = accuracy.octave_breakdown(frames, clips)
+  clean = breakdown['fake']['clean']
+  # violin 440 Hz (C4-C5) is right, singer 220 Hz (C3-C4) an octave low.
+  assert clean['instrument+voice']['C4-C5']['rpa'] == pytest.approx(1.0)
+  assert clean['instrument+voice']['C3-C4']['rpa'] == 0.0
+  assert clean['instrument+voice']['C3-C4']['rca'] == 1.0
+  assert clean['speech']['C2-C3']['n_voiced'] > 0   # talker at 120 Hz
+  assert clean[accuracy.ALL_CLIPS]['C4-C5']['n_voiced'] == (
+      clean['instrument']['C4-C5']['n_voiced']
+      + clean['real']['C4-C5']['n_voiced'])
+  text = accuracy.format_octaves(breakdown, ['clean'])
+  assert 'instrument+voice, clean' in text and 'all, clean' in text
+
+
+# ------------------------------------------------- reverb variant (issue 18)
+def _schroeder_rt60(ir, sample_rate=SR):
+  """RT60 of an impulse response from the -5 to -25 dB part of its
+  Schroeder decay curve (T20 x 3)."""
+  energy = np.cumsum(np.square(ir[::-1], dtype=np.float64))[::-1]
+  decay_db = 10 * np.log10(energy / energy[0])
+  t = np.arange(ir.size) / sample_rate
+  part = (decay_db <= -5) & (decay_db >= -25)
+  slope = np.polyfit(t[part], decay_db[part], 1)[0]
+  return -60.0 / slope
+
+
+def test_reverb_variant_is_a_seeded_room_in_the_stated_ranges():
+  seeds = [corpus.clip_seed(f'clip{i}') for i in range(6)]
+  settings = [corpus.reverb_settings(s) for s in seeds]
+  assert all(0.3 <= rt60 <= 0.9 and 0.0 <= drr <= 6.0
+             for rt60, drr in settings)
+  assert len(set(settings)) == len(settings)
+  for seed, (rt60, drr) in zip(seeds[:2], settings[:2]):
+    ir = corpus.room_response(seed)
+    assert ir[0] == 1.0 and ir.size == int(0.9 * SR)
+    # The tail holds drr dB less energy than the direct path.
+    assert 10 * np.log10(1.0 / np.sum(ir[1:] ** 2)) == pytest.approx(
+        drr, abs=0.01)
+    # Its decay measured as a room acoustician would: within 15 %.
+    assert _schroeder_rt60(ir) == pytest.approx(rt60, rel=0.15)
+
+
+def test_reverb_variant_keeps_level_timing_and_pitch():
+  t = np.arange(2 * SR) / SR
+  tone = (0.2 * np.sin(2 * np.pi * 330 * t) * (t > 0.5)).astype(np.float32)
+  wet = corpus.make_variant(tone, 'reverb', seed=11)
+  assert wet.dtype == np.float32 and wet.shape == tone.shape
+  np.testing.assert_array_equal(wet, corpus.make_variant(tone, 'reverb', 11))
+  assert not np.allclose(wet, corpus.make_variant(tone, 'reverb', 12))
+  assert _power_db(wet) == pytest.approx(_power_db(tone), abs=1e-3)
+  # Causal: silence before the note stays silent; the room rings after it.
+  assert np.max(np.abs(wet[:int(0.499 * SR)])) < 1e-6
+  assert not np.allclose(wet / np.std(wet), tone / np.std(tone), atol=0.05)
+  peak = np.fft.rfftfreq(SR, 1 / SR)[np.argmax(np.abs(np.fft.rfft(wet[SR:])))]
+  assert peak == pytest.approx(330.0, abs=1.0)
+
+
+def test_goals_compare_with_the_best_new_peer_and_drops():
+  def rows(target, speech, rca=None):
+    return {'instrument+voice': {'rpa': target, 'rca': rca or target,
+                                 'n_voiced': 1, 'n_clips': 1},
+            'speech': {'rpa': speech, 'rca': speech, 'n_voiced': 1,
+                       'n_clips': 1}}
+  summary = {
+      'pitchfit': {'clean': rows(0.985, 0.88, rca=0.987),
+                   'pink25db': rows(0.982, 0.87), 'reverb': rows(0.97, 0.8)},
+      'swiftf0': {'clean': rows(0.977, 0.874), 'reverb': rows(0.95, 0.8)},
+      'fcpe': {'clean': rows(0.978, 0.858), 'reverb': rows(0.968, 0.8)},
+  }
+  goals = accuracy.check_goals(summary, ['clean', 'pink25db', 'reverb'])
+  by_text = {d.split(' (')[0]: (v, p) for d, v, p in goals}
+  assert by_text['RPA instrument+voice clean >= fcpe'] == (
+      pytest.approx(0.007), True)
+  assert by_text['RPA speech clean >= swiftf0'][1]
+  assert by_text['RCA - RPA instrument+voice clean < 0.005'][1]
+  assert by_text['|RPA pink25db - RPA clean| instrument+voice <= 0.005'][1]
+  assert by_text['RPA reverb - clean instrument+voice >= -0.02'][1]
+  # fcpe dropped 1.0 point, pitchfit 1.5: worse than the best peer's drop.
+  assert by_text["RPA reverb - clean instrument+voice >= fcpe's"] == (
+      pytest.approx(-0.015), False)
+  assert accuracy.check_goals({'pitchfit': summary['pitchfit']},
+                              ['clean']) == []
+  text = accuracy.format_differences(summary, ['clean', 'reverb'])
+  assert 'fcpe' in text and '+0.7' in text
+  assert '-1.5' in accuracy.format_changes(summary, ['clean', 'reverb'])
+
+
+def test_missing_peers_are_skipped_with_one_line(monkeypatch):
+  import builtins
+  real_import = builtins.__import__
+
+  def no_peers(name, *args, **kwargs):
+    if name.split('.')[0] in ('swift_f0', 'torch', 'torchfcpe', 'pesto',
+                              'torchcrepe'):
+      raise ImportError(f'No module named {name!r}')
+    return real_import(name, *args, **kwargs)
+
+  monkeypatch.setattr(builtins, '__import__', no_peers)
+  lines = []
+  made, notes = trackers.make_trackers(
+      ['swiftf0', 'fcpe', 'pesto', 'torchcrepe'], log=lines.append)
+  assert made == [] and len(notes) == 4 and notes == lines
+  assert all('\n' not in n and 'skipped' in n for n in notes)
+  assert notes[0].startswith('swiftf0: skipped')
+
+
+def test_torchaudio_standin_resamples_nothing():
+  module = trackers.torchaudio_standin()
+  same = module.transforms.Resample(16000, 16000, lowpass_filter_width=128)
+  x = np.arange(5.0)
+  assert same.to('cpu') is same and same(x) is x
+  with pytest.raises(RuntimeError, match='16 kHz'):
+    module.transforms.Resample(44100, 16000)
