@@ -191,3 +191,51 @@ def test_cli_labels_every_file_when_asked(tmp_path):
     assert rows[-1, 0] <= soundfile.info(str(wav)).duration
     voiced = rows[rows[:, 1] > 0, 1]
     assert voiced.size and np.all((voiced > 60) & (voiced < 1100))
+
+
+# ------------------------------------ the wide selection set (issue 18)
+def test_wide_programs_cover_c1_to_c7_with_the_high_instruments():
+  programs = rm.WIDE_PROGRAMS
+  assert min(p.low for p in programs) == rm.WIDE_LOW == 24     # C1
+  assert max(p.high for p in programs) == rm.WIDE_HIGH == 96   # C7
+  assert all(rm.WIDE_LOW <= p.low < p.high <= rm.WIDE_HIGH for p in programs)
+  assert len({p.name for p in programs}) == len(programs)
+  by_number = {p.number: p for p in programs}
+  for number, top in ((73, 96), (72, 96), (40, 96)):  # flute, piccolo, violin
+    assert by_number[number].high == top
+  sopranos = [p for p in programs if p.number in (52, 53)]  # choir, voice
+  assert len(sopranos) == 2 and all(p.low >= 60 and p.high >= 84
+                                    for p in sopranos)
+  # Every octave band from C1-C2 to C6-C7 is played by several programs.
+  for band in range(6):
+    low, high = 24 + 12 * band, 24 + 12 * band + 11
+    assert sum(p.low <= high and p.high >= low for p in programs) >= 3, band
+  assert rm.PROGRAM_SETS == {'finetune': rm.PROGRAMS, 'wide': programs}
+
+
+def test_wide_melodies_stay_in_range_and_seeds_are_disjoint():
+  for program in rm.WIDE_PROGRAMS:
+    notes, _ = rm.draw_notes(5, program, 15.0)
+    assert notes and all(program.low <= n.pitch <= program.high
+                         for n in notes)
+  wide = rm.plan(1800, 3.0, 8.0, 15.0, rm.WIDE_PROGRAMS)
+  assert {item[2].name for item in wide} <= {p.name for p in rm.WIDE_PROGRAMS}
+  assert wide == rm.plan(1800, 3.0, 8.0, 15.0, rm.WIDE_PROGRAMS)
+  used = {item[1] for seed in (0, 1000) for item in rm.plan(seed, 30.0, 8.0,
+                                                           15.0)}
+  assert not {item[1] for item in wide} & used
+
+
+@needs_fluidsynth
+def test_cli_labels_use_the_wide_programs_up_to_c7(tmp_path):
+  rm.main(['--minutes', '0.2', '--min-seconds', '2', '--max-seconds', '3',
+           '--out', str(tmp_path), '--labels', '--seed', '7'])
+  names = {p.name for p in rm.WIDE_PROGRAMS}
+  lines = (tmp_path / 'manifest.csv').read_text().splitlines()[1:]
+  assert lines and all(line.split(',')[3] in names for line in lines)
+  voiced = np.concatenate([
+      np.loadtxt(path, delimiter=',', skiprows=1)[:, 1]
+      for path in tmp_path.glob('*.f0.csv')])
+  voiced = voiced[voiced > 0]
+  # Intonation and vibrato bend a note by well under a semitone.
+  assert np.all((voiced > 32.7 * 2 ** (-1 / 12)) & (voiced < 2093 * 2 ** (1 / 12)))

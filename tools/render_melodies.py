@@ -1,6 +1,8 @@
 """Renders random monophonic melodies played by sampled instruments and voices.
 
   python tools/render_melodies.py [--minutes 30] [--seed 0] [--out data/finetune_audio]
+  python tools/render_melodies.py --labels --minutes 16 --seed 1800 \
+      --min-seconds 8 --max-seconds 15 --out /work/data/selection_melodies
 
 Real-sounding audio for finetuning, made offline: each file is a random
 melody written as a Standard MIDI File (with pitch bends for vibrato,
@@ -22,6 +24,30 @@ set for choosing between models (`bench/accuracy.py --data OUT`), kept apart
 from the finetuning audio and from `../shared/eval-data`. Its labels are the
 score's pitch, not a measurement: a sample's own tuning, attack and release
 are not in them.
+
+Program sets (`--programs`):
+  * `finetune` (the default without --labels): PROGRAMS, each instrument's
+    usual range cut to MIDI 36-84, inside the old pretraining's range;
+  * `wide` (the default with --labels): WIDE_PROGRAMS, MIDI 24-96 (C1-C7,
+    32.7-2093 Hz) in all, so that a labelled set has frames in every octave
+    band from C1-C2 to C6-C7 (tools/octave_report.py scores them): flute,
+    piccolo, violin, fiddle, recorder, whistle and pan flute up to C7,
+    soprano choir and voice patches (`choir_aahs`/`voice_oohs` at a
+    soprano's C4-F6), contrabass, tuba, acoustic bass and church organ down
+    to C1-E1, and woodwinds, brass and strings between.
+
+Seeds used so far (file seeds are `SeedSequence([seed, index])`, so
+different `--seed` values give disjoint files):
+  * 0: finetuning audio (`make finetune-audio`, `--programs finetune`);
+  * 1000: the first selection set, 32 melodies, 6.9 min
+    (`--minutes 6 --seed 1000 --min-seconds 8 --max-seconds 15 --labels
+    --programs finetune`; MIDI 36-84);
+  * 1800: the wide selection set of issue 18 (`--labels --minutes 16 --seed
+    1800 --min-seconds 8 --max-seconds 15`, i.e. `--programs wide`), rendered
+    into /work/data/selection_melodies, outside the repository. It is a
+    selection set for choosing between models, never training audio, and
+    not eval-data.
+Pick a new seed for any new set.
 
 Needs Debian's `fluidsynth` and `fluid-soundfont-gm` packages.
 """
@@ -106,6 +132,39 @@ PROGRAMS = (
     Program(32, 'acoustic_bass', 36, 55, vibrato=False),
     Program(46, 'harp', 36, 84, vibrato=False),
 )
+
+# The labelled selection set's programs: real ranges, cut to MIDI 24-96
+# (C1-C7). Highs: piccolo D5-C7 (its top octave, C7-C8, is left out),
+# flute C4-C7, violin G3-C7, soprano C4-F6. Lows: contrabass and acoustic
+# bass from E1, tuba from D1, organ pedals from C1.
+WIDE_LOW, WIDE_HIGH = 24, 96
+WIDE_PROGRAMS = (
+    Program(73, 'flute', 60, 96),
+    Program(72, 'piccolo', 74, 96),
+    Program(40, 'violin', 55, 96),
+    Program(110, 'fiddle', 55, 91),
+    Program(74, 'recorder', 72, 96),
+    Program(78, 'whistle', 72, 96),
+    Program(75, 'pan_flute', 60, 91),
+    Program(52, 'soprano_aahs', 60, 89),
+    Program(53, 'soprano_oohs', 60, 89),
+    Program(54, 'synth_voice', 48, 84),
+    Program(68, 'oboe', 58, 91),
+    Program(71, 'clarinet', 50, 91),
+    Program(64, 'soprano_sax', 56, 87),
+    Program(56, 'trumpet', 54, 86),
+    Program(60, 'french_horn', 34, 77),
+    Program(57, 'trombone', 34, 72),
+    Program(58, 'tuba', 26, 58),
+    Program(70, 'bassoon', 34, 75),
+    Program(67, 'baritone_sax', 33, 69),
+    Program(41, 'viola', 48, 88),
+    Program(42, 'cello', 36, 81),
+    Program(43, 'contrabass', 28, 55),
+    Program(32, 'acoustic_bass', 28, 55, vibrato=False),
+    Program(19, 'church_organ', 24, 72, vibrato=False),
+)
+PROGRAM_SETS = {'finetune': PROGRAMS, 'wide': WIDE_PROGRAMS}
 
 
 # ------------------------------------------------------------ MIDI writing
@@ -391,7 +450,7 @@ def render(midi_path, wav_path, level_db, soundfont=SOUNDFONT,
   return mono.size / rate
 
 
-def plan(seed, minutes, min_seconds, max_seconds):
+def plan(seed, minutes, min_seconds, max_seconds, programs=PROGRAMS):
   """[(index, file seed, Program, seconds, level dBFS)] adding up to `minutes`.
 
   Programs come in shuffled rounds, so every program gets a share even of a
@@ -401,12 +460,12 @@ def plan(seed, minutes, min_seconds, max_seconds):
   total, items, order = 0.0, [], []
   while total < minutes * 60.0:
     if not order:
-      order = list(rng.permutation(len(PROGRAMS)))
+      order = list(rng.permutation(len(programs)))
     seconds = float(rng.uniform(min_seconds, max_seconds))
     index = len(items)
     file_seed = int(np.random.SeedSequence([seed, index]).generate_state(1)[0])
     level_db = float(rng.uniform(*LEVEL_DB))
-    items.append((index, file_seed, PROGRAMS[order.pop()], seconds, level_db))
+    items.append((index, file_seed, programs[order.pop()], seconds, level_db))
     total += seconds
   return items
 
@@ -465,11 +524,18 @@ def main(argv=None):
   parser.add_argument('--labels', action='store_true',
                       help='also write <name>.f0.csv from the MIDI pitch: a '
                            'labelled selection set, never finetuning audio')
+  parser.add_argument('--programs', choices=sorted(PROGRAM_SETS),
+                      help='program set: finetune (MIDI 36-84) or wide (MIDI '
+                           '24-96, C1-C7; flute, piccolo, violin, soprano); '
+                           'default: wide with --labels, else finetune')
   args = parser.parse_args(argv)
   if not 1.0 <= args.min_seconds <= args.max_seconds:
     parser.error('need 1 <= --min-seconds <= --max-seconds')
+  programs = PROGRAM_SETS[args.programs or (
+      'wide' if args.labels else 'finetune')]
   check_tools(args.soundfont)
-  items = plan(args.seed, args.minutes, args.min_seconds, args.max_seconds)
+  items = plan(args.seed, args.minutes, args.min_seconds, args.max_seconds,
+               programs)
   import time  # pylint: disable=g-import-not-at-top
   start = time.perf_counter()
   total = render_all(items, args.out, args.soundfont, args.keep_midi,
