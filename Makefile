@@ -10,7 +10,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 $(STAMP): setup.py setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,dask]'
+	$(BIN)/pip install --quiet -e '.[train,test,dask]'
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -70,6 +70,8 @@ def train(config_path, overrides, save_dir, dry_run, quiet):
   command again resumes where it stopped.
   """
   import os
+  from pitchfit.quiet import import_tensorflow
+  import_tensorflow()  # the config's note styles import the signal core
   from pitchfit import config as config_lib
   from pitchfit.train import recipe as recipe_lib
   config_path = config_lib.find_config(config_path)
@@ -85,8 +87,6 @@ def train(config_path, overrides, save_dir, dry_run, quiet):
     if dry_run:
       click.echo(config_lib.dumps(config))
       return
-  from pitchfit.quiet import import_tensorflow
-  import_tensorflow()
   click.echo(f'Training {config_path} -> {save_dir}')
   try:
     if recipe_lib.is_recipe(config_path):
@@ -100,8 +100,42 @@ def train(config_path, overrides, save_dir, dry_run, quiet):
     sys.exit(130)
 
 
-_MODEL_HELP = ('A `pitchfit train` save dir (its newest checkpoint) or a model '
-               'file written by `pitchfit export` [default: the shipped model].')
+_MODEL_HELP = ('A .tflite written by `pitchfit export` (runs without '
+               'TensorFlow), a `pitchfit train` save dir or a weights .npz '
+               '[default: the shipped model].')
+
+
+def _tracking_options(command):
+  """The tracking options shared by `predict` and `evaluate`."""
+  for option in reversed([
+      click.option('--half-hop/--single-pass', default=None,
+                   help='Also run the model half a frame later, so it looks '
+                   'twice per model hop (twice the compute) [default: '
+                   'pitchfit.predict\'s].'),
+      click.option('--fmin', type=click.FloatRange(min=0.0, min_open=True),
+                   metavar='HZ', help='Lowest f0 searched [default: the '
+                   'model\'s range].'),
+      click.option('--fmax', type=click.FloatRange(min=0.0, min_open=True),
+                   metavar='HZ', help='Highest f0 searched [default: the '
+                   'model\'s range].'),
+      click.option('--viterbi', is_flag=True,
+                   help='Smooth the pitch path over the f0 posterior (fewer '
+                   'isolated octave jumps).'),
+      click.option('--voicing-threshold', type=click.FloatRange(0.0, 1.0),
+                   default=0.5, show_default=True,
+                   help='Frames with confidence >= this are voiced.'),
+  ]):
+    command = option(command)
+  return command
+
+
+def _options(step_ms, half_hop, fmin, fmax, viterbi, voicing_threshold):
+  from pitchfit.track import predict as predict_lib
+  return predict_lib.Options(
+      step_ms=step_ms,
+      half_hop=predict_lib.HALF_HOP if half_hop is None else half_hop,
+      fmin=fmin, fmax=fmax, viterbi=viterbi,
+      voicing_threshold=voicing_threshold)
 
 
 @main.command()
@@ -112,41 +146,55 @@ _MODEL_HELP = ('A `pitchfit train` save dir (its newest checkpoint) or a model '
 @click.option('--step-ms', default=10.0, show_default=True,
               type=click.FloatRange(min=0.1), help='Output hop, milliseconds.')
 @click.option('--plot', is_flag=True,
-              help='Also write <stem>.f0.png: the f0 track over a spectrogram.')
+              help='Also write <stem>.f0.png: the f0 track over a spectrogram '
+              '(with the notes when --notes is on).')
 @click.option('--format', 'fmt', type=click.Choice(['csv', 'npz']),
               default='csv', show_default=True,
-              help='csv: time,frequency,confidence rows; npz: the same arrays.')
-@click.option('--half-hop/--single-pass', default=None,
-              help='Also run the model half a frame later, so it looks every '
-              '16 ms instead of 32 (twice the compute) [default: '
-              'pitchfit.predict\'s].')
+              help='csv: time,frequency,confidence rows; npz: the same arrays, '
+              'voiced, and the activation (f0 posterior) with its bins.')
+@_tracking_options
+@click.option('--notes', 'write_notes', is_flag=True,
+              help='Also write <stem>.notes.csv: onset,offset,midi,frequency.')
+@click.option('--midi', 'write_midi', is_flag=True,
+              help='Also write <stem>.mid: the notes as a MIDI file.')
+@click.option('-q', '--quiet', is_flag=True,
+              help='No progress bar and no summary; errors only.')
 @_user_errors
-def predict(paths, output_dir, model_path, step_ms, plot, fmt, half_hop):
+def predict(paths, output_dir, model_path, step_ms, plot, fmt, half_hop, fmin,
+            fmax, viterbi, voicing_threshold, write_notes, write_midi, quiet):
   """Pitch of audio files: writes <stem>.f0.csv (time,frequency,confidence).
 
   PATH may be audio files (wav, flac, ogg, mp3, aiff; any rate and channel
   count) or folders, searched recursively. Rows are every --step-ms at frame
-  centres; frequency in Hz; confidence 0..1, voiced where >= 0.5. A file that
-  fails is reported on one line and the others are still processed; the exit
-  status is 1 if any failed.
+  centres; frequency in Hz; confidence 0..1, voiced where >= the voicing
+  threshold. A file that fails is reported on one line and the others are
+  still processed; the exit status is 1 if any failed.
   """
   import time
+  from pitchfit.track import files
   from pitchfit.track import predict as predict_lib
+  options = _options(step_ms, half_hop, fmin, fmax, viterbi, voicing_threshold)
   jobs, failed = _audio_jobs(paths, output_dir, '.f0.' + fmt)
   if not jobs:
-    _summary(0, failed, 0.0, 0.0)
+    if not quiet:
+      _summary(0, failed, 0.0, 0.0)
     sys.exit(1 if failed else 0)
   pitch_model = predict_lib.load_model(model_path)
+  options.check(pitch_model)
   from tqdm import tqdm
   done, seconds, start = 0, 0.0, time.perf_counter()
-  with tqdm(jobs, unit='file', disable=None, file=sys.stderr) as bar:
+  with tqdm(jobs, unit='file', disable=True if quiet else None,
+            file=sys.stderr) as bar:
     for audio_path, out_path in bar:
       bar.set_postfix_str(audio_path.name)
-      plot_path = (os.path.splitext(out_path)[0] + '.png') if plot else None
+      stem = out_path[:-len('.f0.' + fmt)]
       try:
-        file_seconds, _ = predict_lib.predict_file(
-            audio_path, out_path, pitch_model, step_ms, fmt, plot_path,
-            predict_lib.HALF_HOP if half_hop is None else half_hop)
+        file_seconds, _ = files.predict_file(
+            audio_path, out_path, pitch_model, options, fmt,
+            plot_path=stem + '.f0.png' if plot else None,
+            notes_path=stem + '.notes.csv' if write_notes else None,
+            midi_path=stem + '.mid' if write_midi else None,
+            activation=fmt == 'npz')
       except UserError as e:
         failed += 1
         bar.write(f'pitchfit: error: {e}', file=sys.stderr)
@@ -158,7 +206,8 @@ def predict(paths, output_dir, model_path, step_ms, plot, fmt, half_hop):
         continue
       done += 1
       seconds += file_seconds
-  _summary(done, failed, seconds, time.perf_counter() - start)
+  if not quiet:
+    _summary(done, failed, seconds, time.perf_counter() - start)
   sys.exit(1 if failed else 0)
 
 
@@ -169,7 +218,7 @@ def _audio_jobs(paths, output_dir, suffix):
   counted as failed; the other paths still run.
   """
   from pitchfit.io import audio as audio_io
-  from pitchfit.track import predict as predict_lib
+  from pitchfit.track import files
   jobs, failed, claimed = [], 0, {}
   for path in paths:
     try:
@@ -185,7 +234,7 @@ def _audio_jobs(paths, output_dir, suffix):
       continue
     root = path if os.path.isdir(path) else None
     for audio_path in found:
-      out_path = str(predict_lib.output_path(audio_path, root, output_dir, suffix))
+      out_path = str(files.output_path(audio_path, root, output_dir, suffix))
       if out_path in claimed:
         if claimed[out_path] != audio_path:
           click.echo(f'pitchfit: error: {audio_path}: its output {out_path} '
@@ -204,21 +253,40 @@ def _summary(done, failed, audio_seconds, compute_seconds):
 
 
 @main.command()
-@click.argument('save_dir', metavar='SAVE_DIR')
-@click.argument('out_path', metavar='OUT.npz', type=click.Path(dir_okay=False))
+@click.argument('model_path', metavar='MODEL')
+@click.argument('out_path', metavar='OUT.tflite', type=click.Path(dir_okay=False))
 @click.option('--head-rank', type=click.IntRange(min=1),
               help='Factorise the sinusoid frequency head (the largest layer) '
                    'to this rank by truncated SVD, to shrink the file.')
+@click.option('--batch-size', type=click.IntRange(min=1), default=4,
+              show_default=True,
+              help='.tflite only: windows per interpreter call (fixed in the '
+              'file; the last call of a signal is padded).')
 @_user_errors
-def export(save_dir, out_path, head_rank):
-  """Write a trained model as one file (config, float16 weights, voicing
-  calibration) that --model and pitchfit.predict(model=...) accept."""
+def export(model_path, out_path, head_rank, batch_size):
+  """Write a trained model for tracking.
+
+  MODEL is a `pitchfit train` save dir or a weights .npz. OUT.tflite gets the
+  tracking part as a LiteRT flatbuffer (no synthesizer, no optimizer) with
+  its config and voicing calibration inside, run by `pitchfit predict` and
+  pitchfit.predict() without TensorFlow. OUT.npz gets the Keras weights
+  (float16), config and calibration instead.
+  """
   from pitchfit.track import predict as predict_lib
-  pitch_model = predict_lib.load_model(save_dir)
+  if not out_path.endswith(('.tflite', '.npz')):
+    raise UserError(f'{out_path}: the output must end in .tflite or .npz')
+  pitch_model = predict_lib.load_tf_model(model_path)
   if head_rank:
     from pitchfit.track import compression
     pitch_model = compression.with_low_rank_frequency_head(pitch_model, head_rank)
-  pitch_model.export(out_path)
+  os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)
+  if out_path.endswith('.npz'):
+    pitch_model.export(out_path)
+  else:
+    from pitchfit.track import export as export_lib
+    errors = export_lib.export_litert(pitch_model, out_path, batch_size)
+    click.echo('Checked against the Keras model: largest relative output '
+               f'difference {max(errors.values()):.1e}.')
   click.echo(f'Exported {pitch_model.source} -> {out_path}')
 
 
@@ -256,20 +324,19 @@ def export(save_dir, out_path, head_rank):
 @click.option('--per-item/--summary', default=None,
               help='Table rows per file/example [default: per file for '
                    '--audio-dir, summary for --dataset].')
-@click.option('--half-hop/--single-pass', default=None,
-              help='--audio-dir: as in `pitchfit predict` [default: '
-                   "pitchfit.predict's]. Dataset examples are one model "
-                   'window each.')
+@_tracking_options
 @_user_errors
 def evaluate(model_path, audio_dir, dataset, data_dir, max_examples, baseline,
              second_voice, noise_snr, weak_partials, json_path, log_dir,
-             per_item, half_hop):
+             per_item, half_hop, fmin, fmax, viterbi, voicing_threshold):
   """Pitch accuracy against f0 labels (mir_eval, 50 cents).
 
   RPA/RCA count the reference's voiced frames whatever the model's voicing
   (the papers' protocol); voicing recall, false alarm and overall accuracy use
-  the model's confidence threshold (0.5). Scores per file, pooled over all
-  frames and averaged over files.
+  the voicing threshold (0.5). Scores per file, pooled over all frames and
+  averaged over files. The tracking options act as in `pitchfit predict`
+  (--half-hop applies to --audio-dir: dataset examples are one model window
+  each).
   """
   if bool(audio_dir) == bool(dataset):
     raise UserError('give either --audio-dir DIR or --dataset NAME:SPLIT')
@@ -285,7 +352,10 @@ def evaluate(model_path, audio_dir, dataset, data_dir, max_examples, baseline,
   if audio_dir:
     evaluation.labelled_files(audio_dir)  # fail fast, before loading TF
   pitch_model = predict_lib.load_model(model_path)
-  estimators = [evaluation.ModelEstimator(pitch_model, half_hop)]
+  options = _options(predict_lib.DEFAULT_STEP_MS, half_hop, fmin, fmax, viterbi,
+                     voicing_threshold)
+  options.check(pitch_model)
+  estimators = [evaluation.ModelEstimator(pitch_model, options=options)]
   if baseline == 'pyin':
     estimators.append(evaluation.PyinEstimator(pitch_model.sample_rate,
                                                pitch_model.hop_size))
@@ -357,7 +427,7 @@ def sample(model_path, dataset, audio_paths, count, max_seconds, data_dir,
     if not jobs:
       sys.exit(1)
   from pitchfit.track import predict as predict_lib
-  pitch_model = predict_lib.load_model(model_path)
+  pitch_model = predict_lib.load_tf_model(model_path)  # resynthesizes: Keras
   writer = None
   if log_dir:
     from pitchfit.model import checkpoints
@@ -390,6 +460,44 @@ def _file_samples(sampling, pitch_model, jobs, names, max_seconds):
       yield sampling.file_sample(pitch_model, path, max_seconds, name)
     except UserError as e:
       yield str(e)
+
+
+@main.command()
+@click.argument('paths', nargs=-1, required=True, metavar='AUDIO...')
+@click.option('--save-dir', required=True, type=click.Path(file_okay=False),
+              help='Where the adapted model goes; running again with the same '
+                   'dir resumes. `pitchfit predict --model DIR` uses it.')
+@click.option('--from', 'from_model', metavar='MODEL',
+              help='Start from this save dir or exported .npz '
+                   '[default: the shipped model].')
+@click.option('--steps', type=click.IntRange(min=1),
+              help='Optimizer steps in all (counting earlier runs) '
+                   '[default: the method\'s, within 30 minutes].')
+@click.option('--minutes', type=click.FloatRange(min=0.01),
+              help='Train this long in all (counting earlier runs) instead.')
+@click.option('--method', default=None, metavar='NAME',
+              help='Adaptation method (docs/adaptation.md) [default: the '
+                   'measured best].')
+@click.option('-q', '--quiet', is_flag=True, help='No progress bar.')
+@_user_errors
+def adapt(paths, save_dir, from_model, steps, minutes, method, quiet):
+  """Adapt a model to unlabelled recordings of one voice or instrument.
+
+  AUDIO is audio files or folders (searched recursively; wav, flac, ogg, mp3,
+  aiff; any rate and channel count). No labels: the model learns from the
+  recordings themselves (docs/adaptation.md). Files that cannot be read or
+  are silent are named and skipped. Ctrl-C keeps what was learned; the same
+  command resumes.
+  """
+  from pitchfit.train import adapt as adapt_lib
+  try:
+    adapt_lib.adapt(list(paths), save_dir, from_model, steps, minutes,
+                    method or adapt_lib.DEFAULT_METHOD, echo=click.echo,
+                    progress=not quiet)
+  except KeyboardInterrupt:
+    click.echo(f'\nInterrupted; what was learned is saved in {save_dir}. Run '
+               'the same command to resume.', err=True)
+    sys.exit(130)
 
 
 if __name__ == '__main__':

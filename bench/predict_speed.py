@@ -76,7 +76,7 @@ def max_rss_mb():
 def long_file(pitch_model, minutes):
   """Streams an N-minute 44.1-kHz file through predict_file: (RTF, RSS MB)."""
   import soundfile  # pylint: disable=g-import-not-at-top
-  from pitchfit.track import predict as predict_lib  # pylint: disable=g-import-not-at-top
+  from pitchfit.track import files  # pylint: disable=g-import-not-at-top
   with tempfile.TemporaryDirectory() as folder:
     path = os.path.join(folder, 'long.wav')
     t = np.arange(44100 * 60) / 44100.0
@@ -86,8 +86,8 @@ def long_file(pitch_model, minutes):
         f.write(minute)
     before = max_rss_mb()
     start = time.perf_counter()
-    seconds, _ = predict_lib.predict_file(path, os.path.join(folder, 'x.csv'),
-                                          pitch_model)
+    seconds, _ = files.predict_file(path, os.path.join(folder, 'x.csv'),
+                                    pitch_model)
     wall = time.perf_counter() - start
   return wall / seconds, before, max_rss_mb()
 

@@ -283,13 +283,19 @@ def parse_overrides(overrides):
   return parsed
 
 
-def from_dict(values, source='<dict>', overrides=()):
-  """Builds a validated Config from a nested dict plus `key=value` overrides."""
+def from_dict(values, source='<dict>', overrides=(), check=True):
+  """Builds a validated Config from a nested dict plus `key=value` overrides.
+
+  check=False skips the cross-field checks (types are still checked): for a
+  config stored in an exported model, validated when it was trained, read
+  by the tracker without importing the note generator (TensorFlow).
+  """
   values = dict(values or {})
   for key, value in parse_overrides(overrides):
     _set_nested(values, key, value)
   config = _build(Config, values, source)
-  validate(config, source)
+  if check:
+    validate(config, source)
   return config
 
 

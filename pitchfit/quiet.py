@@ -30,9 +30,21 @@ def stderr_silenced():
 def import_tensorflow():
   """Imports and returns tensorflow quietly (also quiets absl/Keras logs)."""
   os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+  try:
+    import importlib.util  # pylint: disable=g-import-not-at-top
+    found = importlib.util.find_spec('tensorflow') is not None
+  except ValueError:
+    found = False
+  if not found:  # the light install tracks pitch without TensorFlow
+    from pitchfit.errors import UserError  # pylint: disable=g-import-not-at-top
+    raise UserError("this needs TensorFlow, which the light install leaves "
+                    "out: pip install 'pitchfit[train]'")
   with stderr_silenced():
     import tensorflow as tf  # pylint: disable=g-import-not-at-top
     # The first op initialises the runtime, which prints its own notices.
-    tf.constant(0.0)
+    # Not in a multi-worker cluster (TF_CONFIG set): its strategy must
+    # configure the runtime before anything starts it (train/distribute.py).
+    if not os.environ.get('TF_CONFIG'):
+      tf.constant(0.0)
   tf.get_logger().setLevel('ERROR')
   return tf

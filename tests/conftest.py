@@ -12,6 +12,47 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 # with oneDNN off). The shipped configs (16-64 channels, graph mode) trained
 # for hours without it. Tests run TF's own kernels instead.
 os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '0')
+
+
+def _private_numba_cache_dir():
+  """A numba cache directory that no other process uses while this one runs.
+
+  librosa compiles its gufuncs with numba's `cache=True`, by default into
+  site-packages. numba updates a cache's index without a lock, and a gufunc's
+  kernel and wrapper are cached as separate entries, so two processes
+  compiling at once (two pytest runs, a benchmark beside the tests) can leave
+  a wrapper from one beside a kernel from the other; the next process that
+  loads them segfaults inside `librosa.pyin` (reproduced: 6 of 10 trials with
+  four processes sharing one cache dir, 0 of 5 with one process or with a dir
+  each). A slot held under an exclusive lock for this process's lifetime keeps
+  the cache private, yet reused by later runs so pYIN is compiled once.
+  """
+  import fcntl
+  import tempfile
+  root = os.path.join(tempfile.gettempdir(),
+                      f'numba-cache-pitchfit-tests-{os.getuid()}')
+  for slot in range(8):
+    path = os.path.join(root, f'slot{slot}')
+    os.makedirs(path, exist_ok=True)
+    lock = open(os.path.join(path, '.lock'), 'w')  # pylint: disable=consider-using-with
+    try:
+      fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+      lock.close()
+      continue
+    _HELD_LOCKS.append(lock)  # released when the process exits
+    return path
+  return tempfile.mkdtemp(prefix='numba-cache-pitchfit-tests-')
+
+
+_HELD_LOCKS = []
+# Must be set before numba is first imported (it reads it once, at import).
+os.environ['NUMBA_CACHE_DIR'] = _private_numba_cache_dir()
+# Voicing calibrations of test models are cached here, not in the user's
+# ~/.cache/pitchfit (pitchfit.track.voicing.cache_dir).
+if not os.environ.get('PITCHFIT_CACHE_DIR'):
+  import tempfile  # pylint: disable=g-import-not-at-top
+  os.environ['PITCHFIT_CACHE_DIR'] = tempfile.mkdtemp(prefix='pitchfit-test-cache-')
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EVAL_DATA = os.path.join(REPO, '..', 'shared', 'eval-data')
 if REPO not in sys.path:

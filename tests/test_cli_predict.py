@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import soundfile
 
+from pitchfit.track import files
 from pitchfit.track import predict as predict_lib
 from pitchfit.track import voicing
 from tests.predict_fixtures import error_lines, run_cli, run_cli_in_process, tiny_model, tiny_save_dir, tone, write_tone  # pylint: disable=unused-import
@@ -37,7 +38,7 @@ def sparse_silent_wav(path, seconds, rate=16000):
 
 
 def rows(path):
-  return predict_lib.read_rows_csv(path)
+  return files.read_rows_csv(path)
 
 
 @pytest.fixture(scope='module')
@@ -195,8 +196,8 @@ def test_five_minute_file_streams_with_bounded_memory(tiny_model, tmp_path):
       f.write(block)
   tracemalloc.start()
   try:
-    seconds, n_rows = predict_lib.predict_file(path, tmp_path / 'out.f0.csv',
-                                               tiny_model)
+    seconds, n_rows = files.predict_file(path, tmp_path / 'out.f0.csv',
+                                         tiny_model)
     _, peak = tracemalloc.get_traced_memory()
   finally:
     tracemalloc.stop()

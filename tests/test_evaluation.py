@@ -61,7 +61,7 @@ def test_undefined_scores_are_nan_and_left_out_of_means():
   times, f0 = reference(voiced_fraction=0.0)
   s = evaluation.scores(evaluation.to_frames(times, f0, f0 + 100.0, f0 > 0))
   assert math.isnan(s['rpa']) and math.isnan(s['voicing_recall'])
-  mean = evaluation._mean_scores([dict(s, name='a'),  # pylint: disable=protected-access
+  mean = evaluation.mean_scores([dict(s, name='a'),  # pylint: disable=protected-access
                                   dict(s, rpa=0.5, name='b')])
   assert mean['rpa'] == 0.5
 

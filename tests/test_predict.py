@@ -12,7 +12,9 @@ import soundfile
 
 import pitchfit
 from pitchfit.io import audio as audio_io
+from pitchfit.track import files
 from pitchfit.track import predict as predict_lib
+from pitchfit.track import streaming
 from pitchfit.track import voicing
 from pitchfit.errors import UserError
 from tests.conftest import REPO
@@ -22,13 +24,15 @@ from tests.predict_fixtures import StubModel, tiny_model, tiny_save_dir, tone, w
 def track(model, audio, step_ms=10.0, block=None, batch_size=8,
           half_hop=False):
   """Runs a StreamingTracker, pushing `block` samples at a time."""
-  tracker = predict_lib.StreamingTracker(model, step_ms, batch_size, half_hop)
+  # No high-pass: the stub's f0 is its input signal itself.
+  tracker = streaming.StreamingTracker(model, step_ms, batch_size, half_hop,
+                                       highpass=False)
   chunks = []
   block = block or max(1, audio.size)
   for start in range(0, audio.size, block):
     chunks += tracker.push(audio[start:start + block])
   chunks += tracker.finish()
-  return predict_lib._concatenate(chunks)  # pylint: disable=protected-access
+  return streaming.concatenate(chunks)
 
 
 @pytest.mark.parametrize('half_hop', [False, True])
@@ -96,12 +100,13 @@ def test_windows_that_disagree_are_not_averaged():
   # Every wrong frame is seen more centrally by a right window.
   np.testing.assert_allclose(np.log(frequency[:-2]), 5.0, atol=1e-6)
   # A mean would have put those frames between the two answers.
-  stitcher = predict_lib._Stitcher(16, 8)  # pylint: disable=protected-access
+  stitcher = streaming._Stitcher(16, 8)  # pylint: disable=protected-access
   for _ in range(3):
-    first, log_f0, _ = stitcher.add(np.full(16, 5.0), np.full(16, 0.9))
+    first, values = stitcher.add(np.stack([np.full(16, 5.0), np.full(16, 0.9)], -1))
   mixed = np.full(16, 5.0)
   mixed[:2] += 0.5 * np.log(2.0) / 12.0  # half a semitone: they agree
-  first, log_f0, _ = stitcher.add(mixed, np.full(16, 0.9))
+  first, values = stitcher.add(np.stack([mixed, np.full(16, 0.9)], -1))
+  log_f0 = values[:, 0]
   assert np.all((log_f0[:2] > 5.0) & (log_f0[:2] < mixed[0]))
 
 def test_half_hop_places_frames_half_way_between_the_first_pass_ones():
@@ -151,8 +156,8 @@ def test_two_hour_stream_uses_bounded_memory(half_hop):
   model = StubModel(n_frames=125)  # the paper's 4-s windows
   block = 16000 * 20
   n_blocks = 2 * 3600 // 20
-  tracker = predict_lib.StreamingTracker(model, step_ms=10.0, batch_size=8,
-                                         half_hop=half_hop)
+  tracker = streaming.StreamingTracker(model, step_ms=10.0, batch_size=8,
+                                       half_hop=half_hop, highpass=False)
   ramp = np.linspace(4.0, 5.0, block, dtype=np.float32)
   n_rows = 0
   last_time = -1.0
@@ -177,7 +182,7 @@ def test_two_hour_stream_uses_bounded_memory(half_hop):
 def test_read_blocks_streams_what_load_audio_reads(tmp_path):
   path = write_tone(tmp_path / 'stereo.wav', 220.0, 3.3, 44100, channels=2)
   whole = audio_io.load_audio(path)
-  blocks = list(predict_lib.read_blocks(path, block_seconds=0.7))
+  blocks = list(files.read_blocks(path, 16000, block_seconds=0.7))
   assert len(blocks) > 3
   streamed = np.concatenate(blocks)
   assert abs(streamed.size - whole.size) <= 1
@@ -191,7 +196,7 @@ def test_read_blocks_rejects_non_finite_samples(tmp_path):
   path = tmp_path / 'nan.wav'
   soundfile.write(path, audio, 16000, subtype='FLOAT')
   with pytest.raises(UserError, match=r'nan.wav: contains NaN.*0\.56'):
-    list(predict_lib.read_blocks(path))
+    list(files.read_blocks(path, 16000))
 
 
 def test_predict_file_leaves_no_partial_output(tmp_path):
@@ -202,7 +207,7 @@ def test_predict_file_leaves_no_partial_output(tmp_path):
   soundfile.write(path, audio, 16000, subtype='FLOAT')
   out = tmp_path / 'out' / 'late_inf.f0.csv'
   with pytest.raises(UserError, match='late_inf.wav'):
-    predict_lib.predict_file(path, out, model)
+    files.predict_file(path, out, model)
   assert not out.exists()
   assert os.listdir(tmp_path / 'out') == []
 
@@ -211,10 +216,10 @@ def test_csv_rows_round_trip(tmp_path):
   model = StubModel()
   path = write_tone(tmp_path / 'a.flac', 220.0, 1.5, 22050)
   out = tmp_path / 'a.f0.csv'
-  seconds, n_rows = predict_lib.predict_file(path, out, model)
+  seconds, n_rows = files.predict_file(path, out, model)
   assert seconds == pytest.approx(1.5, abs=1e-3)
   assert out.read_text().splitlines()[0] == 'time,frequency,confidence'
-  times, frequency, confidence = predict_lib.read_rows_csv(out)
+  times, frequency, confidence = files.read_rows_csv(out)
   assert times.size == n_rows == 150
   assert np.all((confidence >= 0) & (confidence <= 1))
   assert np.all(frequency > 0)
@@ -222,10 +227,10 @@ def test_csv_rows_round_trip(tmp_path):
 
 def test_output_paths_keep_subfolders_of_a_searched_folder(tmp_path):
   root = tmp_path / 'in'
-  assert predict_lib.output_path(root / 'x' / 'a.wav', root, tmp_path / 'o',
+  assert files.output_path(root / 'x' / 'a.wav', root, tmp_path / 'o',
                                  '.f0.csv') == tmp_path / 'o' / 'x' / 'a.f0.csv'
-  assert predict_lib.output_path(root / 'a.wav', None, None,
-                                 '.f0.csv') == root / 'a.f0.csv'
+  assert files.output_path(root / 'a.wav', None, None,
+                           '.f0.csv') == root / 'a.f0.csv'
 
 
 # --------------------------------------------------- the real (tiny) model

@@ -7,7 +7,7 @@ import numpy as np
 
 from conftest import REPO
 from pitchfit.dsp import core
-from pitchfit.track import predict
+from pitchfit.track import streaming
 
 _spec = importlib.util.spec_from_file_location(
     'readout_choices', os.path.join(REPO, 'tools', 'readout_choices.py'))
@@ -31,8 +31,9 @@ def test_stitching_matches_the_streaming_tracker():
   n_windows, n_frames = 6, 16
   log_f0 = 5.0 + rng.normal(0.0, 0.02, (n_windows, n_frames))
   log_f0[2, :4] += np.log(2.0)  # one window an octave off at its start
-  stitcher = predict._Stitcher(n_frames, n_frames // 2)  # pylint: disable=protected-access
-  done = [stitcher.add(row, np.ones(n_frames))[1] for row in log_f0]
+  stitcher = streaming._Stitcher(n_frames, n_frames // 2)  # pylint: disable=protected-access
+  done = [stitcher.add(np.stack([row, np.ones(n_frames)], -1))[1][:, 0]
+          for row in log_f0]
   product = np.concatenate(done)
   tool = readout_choices.stitch(log_f0, product.size, agree_cents=100.0)
   np.testing.assert_allclose(tool, product, atol=1e-9)

@@ -56,12 +56,13 @@ def test_fit_separates_classes_and_orders_confidence():
     voicing.fit(features, np.ones(n, bool))
 
 
-def test_calibration_is_cached_per_checkpoint(tiny_model, tiny_save_dir,
-                                              monkeypatch):
-  cache = os.path.join(tiny_save_dir, voicing.CACHE_NAME)
+def test_calibration_is_cached_outside_the_run_dir(tiny_model, tiny_save_dir,
+                                                 monkeypatch, tmp_path):
+  before = sorted(os.listdir(tiny_save_dir))
+  cache = voicing.cache_path(tiny_model.source)
+  assert not cache.startswith(os.path.abspath(tiny_save_dir))
   with open(cache) as f:
     cached = yaml.safe_load(f)
-  assert cached['checkpoint'] == os.path.basename(tiny_model.source)
   assert len(cached['weights']) == 3
   calls = []
   monkeypatch.setattr(voicing, 'calibrate',
@@ -71,16 +72,13 @@ def test_calibration_is_cached_per_checkpoint(tiny_model, tiny_save_dir,
     tiny_model.voicing = None
     voicing.ensure_calibrated(tiny_model)  # read from the cache
     assert calls == [] and tiny_model.voicing['bias'] == cached['bias']
-    stale = dict(cached, checkpoint='ckpt-1.npz')
-    with open(cache, 'w') as f:
-      yaml.safe_dump(stale, f)
-    tiny_model.voicing = None
-    voicing.ensure_calibrated(tiny_model)  # another checkpoint: refitted
-    assert calls == [1] and tiny_model.voicing['bias'] == 9.0
+    # Another checkpoint file (another path) is another cache entry.
+    other = tmp_path / 'ckpt-1.npz'
+    other.write_bytes(open(tiny_model.source, 'rb').read())
+    assert voicing.cache_path(str(other)) != cache
   finally:
     tiny_model.voicing = saved
-    with open(cache, 'w') as f:
-      yaml.safe_dump(cached, f)
+  assert sorted(os.listdir(tiny_save_dir)) == before  # nothing written there
 
 
 def test_synthetic_frames_label_silent_notes_unvoiced(tiny_model):

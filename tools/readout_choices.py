@@ -21,6 +21,7 @@ import numpy as np
 from pitchfit.train import data
 from pitchfit.evaluate import scoring as evaluation
 from pitchfit.track import predict
+from pitchfit.track import streaming
 from pitchfit.dsp import synths
 
 
@@ -43,7 +44,7 @@ def stitch(log_f0, n_total, agree_cents=None):
   """
   n_windows, n_frames = log_f0.shape
   half = n_frames // 2
-  weights = predict.window_weights(n_frames)
+  weights = streaming.window_weights(n_frames)
   out = np.zeros(n_total)
   for g in range(n_total):
     index = [(i, g - (i - 1) * half) for i in range(n_windows)

@@ -84,7 +84,7 @@ def run_model(pitch_model, audio, batch_size=8):
     with f = ceil(n / hop) frames at times k * hop / sr.
   """
   n_samples, hop = pitch_model.n_samples, pitch_model.hop_size
-  n_frames_window = pitch_model.config.model.n_frames
+  n_frames_window = n_samples // hop
   half = n_frames_window // 2
   stride = half * hop
   audio = np.asarray(audio, np.float32)
@@ -161,10 +161,10 @@ def dataset_samples(pitch_model, spec, count, data_dir=None):
 
 def file_sample(pitch_model, path, max_seconds=DEFAULT_MAX_SECONDS, name=None):
   """Sample of the first max_seconds of an audio file (UserError if bad)."""
-  from pitchfit.track import predict as predict_lib  # pylint: disable=g-import-not-at-top
+  from pitchfit.track import files  # pylint: disable=g-import-not-at-top
   limit = int(max_seconds * pitch_model.sample_rate)
   blocks, n = [], 0
-  for block in predict_lib.read_blocks(path, pitch_model.sample_rate):
+  for block in files.read_blocks(path, pitch_model.sample_rate):
     blocks.append(block[:limit - n])
     n += blocks[-1].size
     if n >= limit:

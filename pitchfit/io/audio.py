@@ -22,7 +22,7 @@ AUDIO_EXTENSIONS = ('.wav', '.flac', '.ogg', '.mp3', '.aif', '.aiff')
 DEFAULT_SAMPLE_RATE = 16000
 # soxr's high-quality preset: steep anti-aliasing, linear phase (so labels stay
 # aligned with audio), and fast enough to resample hours of 44.1/48 kHz audio.
-RESAMPLE_TYPE = 'soxr_hq'
+SOXR_QUALITY = 'HQ'
 
 
 def is_audio_file(path):
@@ -120,12 +120,29 @@ def _read_with_audioread(path):
 
 
 def resample(audio, source_rate, target_rate=DEFAULT_SAMPLE_RATE):
-  """Resamples float audio [n] or [n, channels] along axis 0 with soxr."""
+  """Resamples float audio [n] or [n, channels] along axis 0 with soxr.
+
+  The one resampling path of pitchfit (files, arrays, datasets): soxr's
+  high-quality preset, as librosa's 'soxr_hq' calls it, without importing
+  librosa.
+  """
   if source_rate == target_rate:
     return audio
-  import librosa  # pylint: disable=g-import-not-at-top  (slow import)
-  return librosa.resample(audio, orig_sr=source_rate, target_sr=target_rate,
-                          res_type=RESAMPLE_TYPE, axis=0)
+  import soxr  # pylint: disable=g-import-not-at-top
+  audio = np.asarray(audio, np.float32)
+  if audio.size == 0:
+    return audio
+  return soxr.resample(audio, source_rate, target_rate, quality=SOXR_QUALITY)
+
+
+def resample_stream(source_rate, target_rate):
+  """A soxr.ResampleStream (mono float32) for block-wise reading, or None
+  when the rates are equal. Same filter as resample()."""
+  if source_rate == target_rate:
+    return None
+  import soxr  # pylint: disable=g-import-not-at-top
+  return soxr.ResampleStream(source_rate, target_rate, 1, dtype='float32',
+                             quality=SOXR_QUALITY)
 
 
 def load_audio(path, sample_rate=DEFAULT_SAMPLE_RATE, channel=None):

@@ -6,6 +6,7 @@ builders, so a folder evaluates exactly as it builds.
 
 import dataclasses
 import pathlib
+import warnings
 
 import numpy as np
 
@@ -73,7 +74,12 @@ def load_label_table(path, n_columns, delimiter=None):
       raise UserError(f'{path}: empty label file')
     first = text.lstrip().split('\n', 1)[0].split(delimiter)[0].strip()
     has_header = bool(first) and not _is_number(first)
-    table = np.loadtxt(path, delimiter=delimiter, skiprows=int(has_header), ndmin=2)
+    with warnings.catch_warnings():
+      # A header without rows: numpy warns 'input contained no data'; the
+      # shape check below says so in one line instead.
+      warnings.simplefilter('ignore', UserWarning)
+      table = np.loadtxt(path, delimiter=delimiter,
+                         skiprows=int(has_header), ndmin=2)
   except ValueError as e:
     raise UserError(f'{path}: not a table of numbers ({str(e).splitlines()[0]})') from None
   if table.shape[0] == 0 or table.shape[1] < n_columns:

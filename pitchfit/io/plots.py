@@ -1,27 +1,33 @@
 """Pictures of pitch: an f0 track drawn over a log-frequency spectrogram.
 
 Uses Matplotlib's object API with the Agg canvas (no pyplot), so it works
-headless and leaves the caller's Matplotlib backend alone.
+headless and leaves the caller's Matplotlib backend alone. NumPy's FFT for
+the spectrogram (no librosa: the tracker's light install has none).
+
+Colours: the spectrogram is drawn in magma (black -> purple -> orange
+-> pale yellow), so the f0 track is cyan, a hue magma never takes; voiced
+frames are drawn solid, unvoiced ones thin and faint; notes are green boxes
+with white edges.
 """
 
 import os
 
-import librosa
 import numpy as np
-from matplotlib import cm
 from matplotlib import collections
-from matplotlib import colormaps
-from matplotlib import colors
+from matplotlib import patches
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from pitchfit.io import atomic
 
 LOWEST_HZ = 30.0  # Bottom of the log axis: below the lowest note (MIDI 24).
+TRACK_COLOUR = '#00e5ff'   # cyan: absent from magma, visible on its yellows
+NOTE_COLOUR = '#39ff14'    # green
+UNVOICED_ALPHA = 0.25
 
 
 def log_spectrogram_db(audio, sample_rate, n_fft=2048, hop=256, top_db=80.0):
-  """Magnitude spectrogram in dB below its peak.
+  """Magnitude spectrogram in dB below its peak (Hann window, centred frames).
 
   Args:
     audio: [n_samples] float.
@@ -31,13 +37,18 @@ def log_spectrogram_db(audio, sample_rate, n_fft=2048, hop=256, top_db=80.0):
     times_s [n_frames] (frame centres), freqs_hz [n_fft // 2 + 1],
     db [n_bins, n_frames] in -top_db..0.
   """
-  magnitude = np.abs(librosa.stft(np.asarray(audio, np.float32), n_fft=n_fft,
-                                  hop_length=hop, center=True))
-  db = librosa.amplitude_to_db(magnitude, ref=np.max(magnitude) or 1.0,
-                               top_db=top_db)
-  times_s = librosa.frames_to_time(np.arange(db.shape[1]), sr=sample_rate,
-                                   hop_length=hop)
-  return times_s, librosa.fft_frequencies(sr=sample_rate, n_fft=n_fft), db
+  audio = np.asarray(audio, np.float32)
+  padded = np.pad(audio, n_fft // 2, mode='reflect' if audio.size > n_fft // 2
+                  else 'constant')
+  n_frames = 1 + max(0, padded.size - n_fft) // hop
+  frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop][:n_frames]
+  window = np.hanning(n_fft + 1)[:-1].astype(np.float32)  # periodic Hann
+  magnitude = np.abs(np.fft.rfft(frames * window, axis=-1)).T
+  ref = float(np.max(magnitude)) or 1.0
+  db = 20.0 * np.log10(np.maximum(magnitude, 1e-10 * ref) / ref)
+  db = np.maximum(db, -top_db)
+  times_s = np.arange(n_frames) * hop / sample_rate
+  return times_s, np.fft.rfftfreq(n_fft, 1.0 / sample_rate), db
 
 
 def _track_segments(times_s, f0_hz):
@@ -49,7 +60,8 @@ def _track_segments(times_s, f0_hz):
 
 
 def plot_f0_over_spectrogram(audio, sample_rate, times_s, f0_hz, path,
-                             confidence=None, reference_f0_hz=None, title=None):
+                             confidence=None, reference_f0_hz=None, title=None,
+                             voicing_threshold=0.5, notes=None):
   """Writes a PNG of f0 over the audio's log-frequency spectrogram.
 
   Args:
@@ -60,11 +72,14 @@ def plot_f0_over_spectrogram(audio, sample_rate, times_s, f0_hz, path,
       frames), which leaves a gap in the track.
     path: where to write the image (written to a temporary name, then moved,
       so a reader never sees half a file).
-    confidence: optional [n_frames] in 0..1; the track is then coloured by it
-      and fades where it is low.
+    confidence: optional [n_frames] in 0..1; frames below voicing_threshold
+      are then drawn faint (unvoiced).
     reference_f0_hz: optional [n_frames] f0 to compare with (e.g. labels),
       drawn as a thin dashed line under the track.
     title: optional figure title.
+    voicing_threshold: see confidence.
+    notes: optional notes (onset_s, offset_s, midi_pitch, ...) drawn as
+      boxes a semitone high around their pitch.
 
   Returns:
     path.
@@ -98,20 +113,27 @@ def plot_f0_over_spectrogram(audio, sample_rate, times_s, f0_hz, path,
               color='white', linestyle='--', linewidth=1.0, label='reference f0')
   segments, valid = _track_segments(times_s, f0_hz)
   if confidence is None:
-    track = collections.LineCollection(segments, colors='cyan', linewidths=2.0,
-                                       label='f0')
+    voiced = np.ones(len(segments), bool)
   else:
-    confidence = np.clip(np.asarray(confidence, np.float64), 0.0, 1.0)
-    # A segment is as sure as its less sure end; faint, never invisible.
-    segment_confidence = np.minimum(confidence[:-1], confidence[1:])[valid]
-    rgba = colormaps['viridis'](segment_confidence)
-    rgba[:, 3] = 0.15 + 0.85 * segment_confidence
-    track = collections.LineCollection(segments, colors=rgba, linewidths=2.0,
-                                       label='f0 (colour: confidence)')
-    scale = cm.ScalarMappable(norm=colors.Normalize(0.0, 1.0), cmap='viridis')
-    figure.colorbar(scale, ax=axes, label='confidence', pad=0.01)
-  axes.add_collection(track)
-  if len(segments) or reference_f0_hz is not None:
+    confidence = np.asarray(confidence, np.float64)
+    # A segment is voiced where both its ends are.
+    voiced = (np.minimum(confidence[:-1], confidence[1:])
+              >= voicing_threshold)[valid]
+  for kind, keep in (('unvoiced', ~voiced), ('voiced', voiced)):
+    if keep.any():
+      axes.add_collection(collections.LineCollection(
+          segments[keep], colors=TRACK_COLOUR,
+          linewidths=2.2 if kind == 'voiced' else 1.0,
+          alpha=1.0 if kind == 'voiced' else UNVOICED_ALPHA,
+          label=f'f0 ({kind})' if confidence is not None else 'f0'))
+  for i, note in enumerate(notes or ()):
+    low = 440.0 * 2.0 ** ((note[2] - 0.5 - 69) / 12.0)
+    high = 440.0 * 2.0 ** ((note[2] + 0.5 - 69) / 12.0)
+    axes.add_patch(patches.Rectangle(
+        (note[0], low), note[1] - note[0], high - low, facecolor=NOTE_COLOUR,
+        edgecolor='white', alpha=0.45, linewidth=0.8,
+        label='notes' if i == 0 else None))
+  if len(segments) or reference_f0_hz is not None or notes:
     axes.legend(loc='upper right', fontsize='small', framealpha=0.6)
   if title:
     axes.set_title(title)

@@ -29,7 +29,6 @@ def explained_energy(kernel, rank):
 
 def with_low_rank_frequency_head(pitch_model, rank):
   """A copy of a PitchModel whose frequency head is factorised to `rank`."""
-  from pitchfit.train import job as training  # pylint: disable=g-import-not-at-top
   source = pitch_model.model.sinusoidal_encoder
   if source.frequency_head_factor is not None:
     raise ValueError('the frequency head is already factorised')
@@ -37,7 +36,7 @@ def with_low_rank_frequency_head(pitch_model, rank):
       pitch_model.config,
       model=dataclasses.replace(pitch_model.config.model,
                                 frequency_head_rank=rank))
-  model = training.build_model(config)
+  model = inference.build_model(config)
   target = model.sinusoidal_encoder
   by_path = {v.path.split('/', 1)[1]: v for v in pitch_model.model.weights}
   for variable in model.weights:

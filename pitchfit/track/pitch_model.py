@@ -3,8 +3,14 @@
 `PitchModel.load(path)` accepts
   * a `pitchfit train` save dir (its config.yaml and newest checkpoint),
   * a checkpoint file inside one (`.../checkpoints/ckpt-N.npz`),
-  * an exported model file (`pitchfit export`, one `.npz` holding the config
-    and the weights, e.g. the shipped default model).
+  * a weights file written by `PitchModel.export` (one `.npz` holding the
+    config, the weights and the voicing calibration, e.g. the recipe's export
+    and pitchfit/assets/default_model.npz).
+
+This is the TensorFlow side of tracking (and of `pitchfit sample`, which
+resynthesizes). It builds the Keras model without an optimizer and never
+imports the training job. Tracking without TensorFlow runs the LiteRT export
+of the same model (pitchfit.track.litert_model, pitchfit.track.export).
 """
 
 import io
@@ -37,6 +43,19 @@ def _read_config_next_to(ckpt_path):
   return config_lib.load(path)
 
 
+def build_model(config):
+  """A TranscribingAutoencoder with its variables built, for inference.
+
+  No optimizer (training.build_model adds Adam): restoring a checkpoint with
+  restore_optimizer=False needs the model variables only.
+  """
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  from pitchfit.model import autoencoder  # pylint: disable=g-import-not-at-top
+  model = autoencoder.TranscribingAutoencoder(config)
+  model(tf.zeros([1, config.model.n_samples]), synthesize=False)
+  return model
+
+
 class PitchModel:
   """A TranscribingAutoencoder with its config, ready to run on audio windows."""
 
@@ -60,12 +79,17 @@ class PitchModel:
 
   @property
   def hop_size(self):
-    return self.n_samples // self.config.model.n_frames
+    """Samples per frame: config.model.hop_size where the config has one."""
+    hop = getattr(self.config.model, 'hop_size', None)
+    return int(hop) if hop else self.n_samples // self.config.model.n_frames
+
+  @property
+  def n_frames(self):
+    return self.n_samples // self.hop_size
 
   @classmethod
   def load(cls, path):
     """Loads a save dir, a checkpoint or an exported file; UserError if not a model."""
-    from pitchfit.train import job as training  # pylint: disable=g-import-not-at-top
     if not os.path.exists(path):
       raise UserError(f'{path}: no such model file or directory')
     voicing = None
@@ -91,7 +115,7 @@ class PitchModel:
         config = config_lib.from_dict(yaml.safe_load(text), path)
       else:
         config = _read_config_next_to(path)
-    model = training.build_model(config)
+    model = build_model(config)
     checkpoints.restore(model, ckpt, restore_optimizer=False)
     return cls(model, config, source=ckpt, voicing=voicing)
 

@@ -21,10 +21,14 @@ faded to confidence 0 whatever the model says: with no signal there is no
 pitch, and an uncalibrated corner of the model should not claim one.
 
 A model is calibrated once: `pitchfit export` stores the fit in the exported
-file; for a `pitchfit train` save dir it is cached in `voicing.yaml` beside the
-config, tagged with the checkpoint it was fitted for.
+file (.tflite metadata or .npz). A `pitchfit train` checkpoint is fitted in
+memory when first tracked and the fit is cached under the user's cache folder
+(`$PITCHFIT_CACHE_DIR`, else `$XDG_CACHE_HOME/pitchfit`, else
+`~/.cache/pitchfit`), keyed by the checkpoint's path, size and time: reading a
+run directory never writes into it.
 """
 
+import hashlib
 import os
 
 import numpy as np
@@ -37,7 +41,7 @@ SILENCE_DB = -70.0        # dBFS RMS of the input around a frame; 0 confidence
 SILENCE_FADE_DB = 10.0    # below SILENCE_DB - this; full confidence above it.
 LEVEL_WINDOW = 2048       # samples of input measured around each frame
 FEATURE_NAMES = ('amp_db', 'hnr_db', 'f0_peak')
-CACHE_NAME = 'voicing.yaml'
+CACHE_FOLDER = 'voicing'
 # Generator seed of the calibration notes: not the training seed (0) nor a
 # TFDS split's, so a model is calibrated on notes it never trained on.
 CALIBRATION_SEED = 7_000_003
@@ -180,43 +184,58 @@ def calibrate(pitch_model, n_examples=128, seed=CALIBRATION_SEED):
   return fit(features, voiced)
 
 
-def _save_dir_of(checkpoint_path):
-  """The `pitchfit train` save dir holding a checkpoint, or None."""
-  folder = os.path.dirname(os.path.abspath(checkpoint_path))
-  if os.path.basename(folder) != 'checkpoints':
+def cache_dir():
+  """The folder of cached calibrations (created on first write)."""
+  root = os.environ.get('PITCHFIT_CACHE_DIR')
+  if not root:
+    base = os.environ.get('XDG_CACHE_HOME') or os.path.join(
+        os.path.expanduser('~'), '.cache')
+    root = os.path.join(base, 'pitchfit')
+  return os.path.join(root, CACHE_FOLDER)
+
+
+def cache_path(checkpoint_path):
+  """Where the calibration of a checkpoint file is cached, or None.
+
+  The name hashes the checkpoint's absolute path, size and modification time,
+  so a retrained or replaced checkpoint is never given an old fit.
+  """
+  try:
+    stat = os.stat(checkpoint_path)
+  except OSError:
     return None
-  return os.path.dirname(folder)
+  key = f'{os.path.abspath(checkpoint_path)}|{stat.st_size}|{stat.st_mtime_ns}'
+  digest = hashlib.sha256(key.encode()).hexdigest()[:24]
+  return os.path.join(cache_dir(), f'{digest}.yaml')
 
 
 def ensure_calibrated(pitch_model):
   """Gives pitch_model.voicing a calibration: stored, cached or fitted now.
 
-  A fit for a save dir's checkpoint is cached in `<save dir>/voicing.yaml`
-  (written atomically; skipped silently where the folder is read-only).
+  A fit is cached under cache_dir() (written atomically; skipped silently
+  where that folder cannot be written), never beside the model.
 
   Returns:
     The calibration dict (also set on pitch_model.voicing).
   """
   if pitch_model.voicing is not None:
     return pitch_model.voicing
-  save_dir = _save_dir_of(pitch_model.source) if pitch_model.source else None
-  checkpoint = os.path.basename(pitch_model.source or '')
-  cache = os.path.join(save_dir, CACHE_NAME) if save_dir else None
+  cache = cache_path(pitch_model.source) if pitch_model.source else None
   if cache and os.path.isfile(cache):
     try:
       with open(cache) as f:
         cached = yaml.safe_load(f)
-      if isinstance(cached, dict) and cached.get('checkpoint') == checkpoint:
-        pitch_model.voicing = {k: v for k, v in cached.items()
-                               if k != 'checkpoint'}
+      if isinstance(cached, dict) and 'weights' in cached:
+        pitch_model.voicing = cached
         return pitch_model.voicing
     except (OSError, yaml.YAMLError):
       pass  # a damaged cache is refitted below
   pitch_model.voicing = calibrate(pitch_model)
   if cache:
     try:
+      os.makedirs(os.path.dirname(cache), exist_ok=True)
       with atomic.atomic_open(cache) as f:
-        yaml.safe_dump(dict(pitch_model.voicing, checkpoint=checkpoint), f)
+        yaml.safe_dump(pitch_model.voicing, f)
     except OSError:
-      pass  # read-only folder: the fit is simply not cached
+      pass  # read-only home: the fit is simply not cached
   return pitch_model.voicing

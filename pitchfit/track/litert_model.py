@@ -1,0 +1,172 @@
+"""A pitch model exported by `pitchfit export` (LiteRT flatbuffer), run without TensorFlow.
+
+The `.tflite` file holds the tracking part of a model only: audio windows
+[batch, n_samples] -> f0 (Hz, decoded around the softmax peak), f0 logits,
+harmonic amplitudes and noise magnitudes per frame: what the tracker and the
+voicing calibration (pitchfit.track.voicing) read. No synthesizer, no
+optimizer, no training code.
+
+Everything needed to use it travels inside the same file, in the flatbuffer's
+`metadata` table (named buffers; the mechanism TFLite's own model metadata
+uses, ignored by any reader that does not know the name): one UTF-8 JSON
+document under METADATA_NAME with the model's config, its voicing
+calibration, the window and hop, the fixed batch size and which output tensor
+is which. One file cannot lose its calibration the way a sidecar can, and
+any LiteRT tool still opens it as a plain model.
+
+Reading the metadata uses the flatbuffer schema that `ai-edge-litert` ships;
+running it uses `ai_edge_litert.interpreter`. Nothing here imports
+TensorFlow (tests/test_light_install.py checks it).
+"""
+
+import json
+import os
+
+import numpy as np
+
+from pitchfit import config as config_lib
+from pitchfit.errors import UserError
+
+METADATA_NAME = 'pitchfit'
+FORMAT_VERSION = 1
+OUTPUT_KEYS = ('f0_hz', 'f0_logits', 'harm_amps', 'noise_magnitudes')
+_INSTALL_HINT = ('ai-edge-litert is not installed; `pip install '
+                 'ai-edge-litert==2.3.0` (a dependency of pitchfit)')
+
+
+def _schema():
+  try:
+    from ai_edge_litert import schema_py_generated  # pylint: disable=g-import-not-at-top
+  except ImportError:
+    raise UserError(_INSTALL_HINT) from None
+  return schema_py_generated
+
+
+def read_metadata(data):
+  """The pitchfit metadata dict of a flatbuffer (bytes), or None if absent."""
+  schema = _schema()
+  model = schema.Model.GetRootAs(data, 0)
+  for i in range(model.MetadataLength()):
+    entry = model.Metadata(i)
+    if entry.Name() and entry.Name().decode() == METADATA_NAME:
+      raw = model.Buffers(entry.Buffer()).DataAsNumpy()
+      return json.loads(bytes(raw).decode('utf-8'))
+  return None
+
+
+def with_metadata(data, metadata):
+  """A copy of a flatbuffer (bytes) with `metadata` (a JSON-able dict) added.
+
+  Replaces an earlier entry of the same name. Used at export time.
+  """
+  import flatbuffers  # pylint: disable=g-import-not-at-top
+  schema = _schema()
+  model = schema.ModelT.InitFromPackedBuf(bytearray(data), 0)
+  model.metadata = [m for m in (model.metadata or [])
+                    if (m.name.decode() if isinstance(m.name, bytes)
+                        else m.name) != METADATA_NAME]
+  buffer = schema.BufferT()
+  buffer.data = np.frombuffer(json.dumps(metadata).encode('utf-8'), np.uint8)
+  model.buffers.append(buffer)
+  entry = schema.MetadataT()
+  entry.name = METADATA_NAME
+  entry.buffer = len(model.buffers) - 1
+  model.metadata.append(entry)
+  builder = flatbuffers.Builder(len(data) + 65536)
+  builder.Finish(model.Pack(builder), file_identifier=b'TFL3')
+  return bytes(builder.Output())
+
+
+def is_litert_file(path):
+  """True if path is a file that starts like a TFLite flatbuffer."""
+  try:
+    with open(path, 'rb') as f:
+      head = f.read(8)
+  except OSError:
+    return False
+  return len(head) == 8 and head[4:8] == b'TFL3'
+
+
+class LiteRTModel:
+  """An exported model with the interface of PitchModel that tracking uses.
+
+  Attributes: config (pitchfit.config.Config), voicing (calibration dict),
+  source (the file), sample_rate, n_samples (window), n_frames, hop_size
+  (samples per frame), batch_size (windows per interpreter call).
+  """
+
+  def __init__(self, path, num_threads=None):
+    path = os.fspath(path)
+    try:
+      with open(path, 'rb') as f:
+        data = f.read()
+    except OSError as e:
+      raise UserError(f'{path}: cannot read ({e.strerror})') from None
+    try:
+      metadata = read_metadata(data)
+    except (UserError, ImportError):
+      raise
+    except Exception:  # pylint: disable=broad-except  (any flatbuffer damage)
+      metadata = None
+    if not metadata or metadata.get('format') != FORMAT_VERSION:
+      raise UserError(f'{path}: not a model written by `pitchfit export` '
+                      '(no pitchfit metadata in this .tflite)')
+    self.source = path
+    self.metadata = metadata
+    self.config = config_lib.from_dict(metadata['config'], path, check=False)
+    self.voicing = metadata['voicing']
+    self.sample_rate = int(metadata['sample_rate'])
+    self.n_samples = int(metadata['n_samples'])
+    self.n_frames = int(metadata['n_frames'])
+    self.hop_size = int(metadata['hop_size'])
+    self.batch_size = int(metadata['batch_size'])
+    try:
+      from ai_edge_litert.interpreter import Interpreter  # pylint: disable=g-import-not-at-top
+    except ImportError:
+      raise UserError(_INSTALL_HINT) from None
+    from pitchfit.quiet import stderr_silenced  # pylint: disable=g-import-not-at-top
+    try:
+      # The runtime prints an INFO line about its CPU delegate on fd 2.
+      with stderr_silenced():
+        self._interpreter = Interpreter(model_content=data,
+                                        num_threads=num_threads)
+        self._interpreter.allocate_tensors()
+    except (ValueError, RuntimeError) as e:
+      raise UserError(f'{path}: LiteRT cannot load this model '
+                      f'({str(e).splitlines()[0]})') from None
+    self._input = self._interpreter.get_input_details()[0]['index']
+    by_name = {d['name']: d['index']
+               for d in self._interpreter.get_output_details()}
+    self._outputs = {key: by_name[name]
+                     for name, key in metadata['outputs'].items()}
+
+  def __call__(self, windows):
+    """Runs the model on windows, batch_size at a time.
+
+    Args:
+      windows: float32 [b, n_samples] at sample_rate, any b >= 1 (the last
+        call is padded with zeros to the file's fixed batch size).
+
+    Returns:
+      dict of float32 numpy arrays [b, n_frames, ...]: f0_hz [.., 1],
+      f0_logits [.., f0_bins], harm_amps [.., n_harmonics],
+      noise_magnitudes [.., n_noise_bands].
+    """
+    windows = np.asarray(windows, np.float32)
+    if windows.ndim != 2 or windows.shape[1] != self.n_samples:
+      raise ValueError(f'windows must be [b, {self.n_samples}], not '
+                       f'{windows.shape}')
+    n = windows.shape[0]
+    parts = {key: [] for key in self._outputs}
+    for start in range(0, n, self.batch_size):
+      batch = windows[start:start + self.batch_size]
+      used = batch.shape[0]
+      if used < self.batch_size:
+        batch = np.concatenate(
+            [batch, np.zeros((self.batch_size - used, self.n_samples),
+                             np.float32)])
+      self._interpreter.set_tensor(self._input, np.ascontiguousarray(batch))
+      self._interpreter.invoke()
+      for key, index in self._outputs.items():
+        parts[key].append(self._interpreter.get_tensor(index)[:used].copy())
+    return {key: np.concatenate(value) for key, value in parts.items()}
