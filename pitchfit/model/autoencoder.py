@@ -17,6 +17,7 @@ import tensorflow as tf
 
 from pitchfit import config as config_lib
 from pitchfit.dsp import core
+from pitchfit.model import consistency
 from pitchfit.model import encoders
 from pitchfit.model import harmonic_cnn
 from pitchfit.model import losses as losses_lib
@@ -27,7 +28,7 @@ LOSS_NAMES = (
     'sin_spectral_loss', 'harm_spectral_loss', 'kde_consistency_loss',
     'ss_kde_consistency_loss', 'ss_filtered_noise_consistency_loss',
     'ss_harm_amp_loss', 'ss_harm_dist_loss', 'ss_f0_hz_loss',
-    'ss_f0_bins_loss')
+    'ss_f0_bins_loss') + consistency.LOSS_NAMES
 METRIC_NAMES = ('total_loss',) + LOSS_NAMES + ('f0_rpa', 'f0_rca')
 
 def pitch_accuracy(f0_hz, true_f0_hz, voiced, cent_tolerance=50.0):
@@ -278,6 +279,7 @@ class TranscribingAutoencoder(keras.Model):
       if 'f0_hz' in data:
         metrics['f0_rpa'], metrics['f0_rca'] = self.labelled_pitch_accuracy(
             data, outputs)
+    losses.update(consistency.real_losses(self, data, outputs, training))
     return losses, metrics
 
   def _report(self, losses, total, metrics):
