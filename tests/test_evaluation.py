@@ -129,9 +129,37 @@ def test_synthetic_dataset_protocol_with_a_model(tiny_model):
   n_frames = tiny_model.config.model.n_frames
   assert all(item['n_frames'] == n_frames for item in items)
   assert report.pooled['pitchfit']['n_frames'] == 3 * n_frames
-  for metric in evaluation.METRICS:
-    value = report.mean['pitchfit'][metric]
-    assert math.isnan(value) or 0.0 <= value <= 1.0
+  # The reference of each example is the generator's voiced f0 at the model's
+  # frames: estimators that replay it, exactly and an octave up, score 1 and
+  # (RPA 0, RCA 1) on exactly its voiced frames, pooled and per example.
+  from pitchfit.evaluate import runs  # pylint: disable=g-import-not-at-top
+  refs = [ref for _, _, ref in runs.synthetic_examples(
+      'synthetic_notes/tiny:test', tiny_model, None, 3)]
+  n_voiced = [int(np.sum(ref > 0)) for ref in refs]
+  assert [item['n_voiced'] for item in items] == n_voiced
+  assert 0 < sum(n_voiced) < 3 * n_frames
+
+  class Replay:
+    """Answers each example with its reference f0 times `ratio`."""
+
+    def __init__(self, name, ratio):
+      self.name, self.ratio, self.calls = name, ratio, 0
+
+    def track_windows(self, windows):
+      ref = refs[self.calls]
+      self.calls += 1
+      return (np.where(ref > 0, ref * self.ratio, 100.0)[np.newaxis],
+              (ref > 0)[np.newaxis])
+
+  report = evaluation.evaluate_dataset(
+      'synthetic_notes/tiny:test', [Replay('exact', 1.0), Replay('octave', 2.0)],
+      tiny_model, max_examples=3)
+  for name, rpa in (('exact', 1.0), ('octave', 0.0)):
+    pooled = report.pooled[name]
+    assert pooled['n_voiced'] == sum(n_voiced)
+    assert (pooled['rpa'], pooled['rca']) == (rpa, 1.0)
+    assert (pooled['voicing_recall'], pooled['voicing_false_alarm']) == (1.0, 0.0)
+    assert [item['rpa'] for item in report.items[name]] == [rpa] * 3
 
 
 def test_synthetic_notes_with_a_second_voice_keep_the_main_reference(

@@ -82,7 +82,22 @@ def test_calibration_is_cached_outside_the_run_dir(tiny_model, tiny_save_dir,
 
 
 def test_synthetic_frames_label_silent_notes_unvoiced(tiny_model):
+  from pitchfit.notes import generator  # pylint: disable=g-import-not-at-top
   features, voiced = voicing.synthetic_frames(tiny_model, n_examples=8)
-  assert features.shape == (8 * tiny_model.config.model.n_frames, 3)
+  m = tiny_model.config.model
+  assert features.shape == (8 * m.n_frames, 3)
   assert np.all(np.isfinite(features))
-  assert voiced.dtype == bool and voiced.any()
+  # The labels are the generator's own: voiced exactly where the note's true
+  # harmonic amplitude reaches the loss's threshold, frame by frame.
+  note_config = generator.NoteConfig(n_frames=m.n_frames,
+                                     n_noise_bands=m.n_noise_bands,
+                                     n_harmonics=m.n_harmonics)
+  harm_amp = np.concatenate([
+      generator.generate_example(voicing.CALIBRATION_SEED, i,
+                                 note_config)['harm_amp'].reshape(-1)
+      for i in range(8)])
+  expected = harm_amp >= tiny_model.config.losses.harmonic.amp_threshold
+  assert voiced.dtype == bool
+  np.testing.assert_array_equal(voiced, expected)
+  assert 0 < np.sum(~voiced) < voiced.size / 2  # silent notes, a minority
+  assert np.all(harm_amp[~voiced] < 1e-5)       # ... really silent
