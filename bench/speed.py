@@ -16,12 +16,28 @@ clips; below 1 is faster than real time. Two clocks:
   * cpu: CPU seconds of this process, all threads (a tracker using both
     cores for 1 s counts 2 s); less sensitive to other processes.
 With --repeats N each tracker's total is the fastest of N passes.
+
+Whole processes (issue 19; --processes, on by default, --no-processes to
+skip): what a user who tracks one file at a time waits for, import and model
+start-up included. Each command runs under `/usr/bin/time -v` (Debian's
+`time` package) for its peak resident memory; wall time is measured around
+it. Two jobs, the fastest of --process-repeats runs each:
+  * one 3-s file (a harmonic tone at 44.1 kHz);
+  * a folder of --folder-files 3-s files, one process for all of them.
+pitchfit runs its CLI (`pitchfit predict FILES -o DIR -q`: decode, resample,
+track, write CSV); SwiftF0 (`swift-f0`, the `peers` extra) runs the same job
+from a script: one `SwiftF0()`, `detect_file` and `export_to_csv` per file.
+Targets: one file, wall <= SwiftF0's and peak memory <= 250 MB; folder RTF
+<= SwiftF0's.
 """
 
 import argparse
 import json
 import os
+import re
+import subprocess
 import sys
+import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -32,6 +48,115 @@ from pitchfit.evaluate import scoring as evaluation  # pylint: disable=wrong-imp
 
 WARM_UP_S = 2.0
 TARGET_RTF = 0.05
+TARGET_ONE_FILE_MB = 250.0
+FILE_SECONDS = 3.0
+SWIFT_SCRIPT = (
+    'import os, sys\n'
+    'from swift_f0 import SwiftF0, export_to_csv\n'
+    'detector = SwiftF0()\n'
+    'for path in sys.argv[2:]:\n'
+    '  name = os.path.splitext(os.path.basename(path))[0] + ".f0.csv"\n'
+    '  export_to_csv(detector.detect_file(path), os.path.join(sys.argv[1], name))\n')
+
+
+# ------------------------------------------------------------ whole processes
+def write_test_files(folder, n, seconds=FILE_SECONDS, rate=44100):
+  """n harmonic tones of `seconds` at `rate` (different pitches), as WAVs."""
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  import soundfile  # pylint: disable=g-import-not-at-top
+  t = np.arange(int(seconds * rate)) / rate
+  paths = []
+  for i in range(n):
+    f0 = 110.0 * 2.0 ** ((i % 24) / 12.0)
+    audio = sum(0.3 / k * np.sin(2 * np.pi * k * f0 * t) for k in (1, 2, 3))
+    path = os.path.join(folder, f'tone_{i:03d}.wav')
+    soundfile.write(path, audio.astype(np.float32), rate)
+    paths.append(path)
+  return paths
+
+
+def measure_process(command, repeats):
+  """(wall s, peak RSS MB) of the fastest of `repeats` runs of a command."""
+  best = None
+  for _ in range(repeats):
+    start = time.perf_counter()
+    result = subprocess.run(['/usr/bin/time', '-v'] + command,
+                            capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - start
+    if result.returncode != 0:
+      raise RuntimeError(f'{command[0]} failed: {result.stderr[-800:]}')
+    match = re.search(r'Maximum resident set size \(kbytes\): (\d+)',
+                      result.stderr)
+    rss = int(match.group(1)) / 1024.0 if match else float('nan')
+    if best is None or wall < best[0]:
+      best = (wall, rss)
+  return best
+
+
+def process_commands(files, out_dir):
+  """{system: command} for tracking `files` into out_dir."""
+  pitchfit = os.path.join(os.path.dirname(sys.executable), 'pitchfit')
+  pitchfit = [pitchfit] if os.path.exists(pitchfit) else [
+      sys.executable, os.path.join(REPO, 'cli.py')]
+  commands = {'pitchfit': pitchfit + ['predict', *files, '-o', out_dir, '-q']}
+  try:
+    import importlib.util  # pylint: disable=g-import-not-at-top
+    if importlib.util.find_spec('swift_f0') is not None:
+      commands['swiftf0'] = [sys.executable, '-c', SWIFT_SCRIPT, out_dir,
+                             *files]
+  except ValueError:
+    pass
+  return commands
+
+
+def whole_processes(n_files, repeats):
+  """Runs both jobs for every system: {job: {system: (wall, rss, audio s)}}."""
+  if not os.path.exists('/usr/bin/time'):
+    raise SystemExit('speed: /usr/bin/time is missing (apt-get install time)')
+  results = {}
+  with tempfile.TemporaryDirectory(prefix='pitchfit-speed-') as folder:
+    paths = write_test_files(folder, n_files)
+    for job, files in (('one 3-s file', paths[:1]),
+                       (f'folder of {n_files} files', paths)):
+      results[job] = {}
+      for system, command in process_commands(
+          files, os.path.join(folder, 'out')).items():
+        wall, rss = measure_process(command, repeats)
+        results[job][system] = (wall, rss, FILE_SECONDS * len(files))
+  return results
+
+
+def format_process_table(results):
+  lines = [f'{"job":20s} {"system":9s} {"wall s":>7s} {"peak MB":>8s} '
+           f'{"RTF":>7s} {"wall vs swiftf0":>16s} {"memory vs swiftf0":>18s}']
+  for job, systems in results.items():
+    swift = systems.get('swiftf0')
+    for system, (wall, rss, audio_s) in systems.items():
+      ratios = ('', '')
+      if swift and system != 'swiftf0':
+        ratios = (f'{wall / swift[0]:.2f}x', f'{rss / swift[1]:.2f}x')
+      lines.append(f'{job:20s} {system:9s} {wall:7.2f} {rss:8.0f} '
+                   f'{wall / audio_s:7.4f} {ratios[0]:>16s} {ratios[1]:>18s}')
+  return '\n'.join(lines)
+
+
+def process_checks(results):
+  """[(description, passed)] of issue 19's whole-process targets."""
+  checks = []
+  one, folder = list(results.values())
+  if 'pitchfit' in one:
+    wall, rss, _ = one['pitchfit']
+    checks.append((f'one file: peak memory {rss:.0f} MB <= '
+                   f'{TARGET_ONE_FILE_MB:g} MB', rss <= TARGET_ONE_FILE_MB))
+    if 'swiftf0' in one:
+      checks.append((f'one file: wall {wall:.2f} s <= SwiftF0\'s '
+                     f'{one["swiftf0"][0]:.2f} s', wall <= one['swiftf0'][0]))
+  if 'pitchfit' in folder and 'swiftf0' in folder:
+    mine = folder['pitchfit'][0] / folder['pitchfit'][2]
+    theirs = folder['swiftf0'][0] / folder['swiftf0'][2]
+    checks.append((f'folder: RTF {mine:.4f} <= SwiftF0\'s {theirs:.4f}',
+                   mine <= theirs))
+  return checks
 
 
 def time_tracker(tracker, clips, repeats):
@@ -85,6 +210,13 @@ def main(argv=None):
   parser.add_argument('--repeats', type=int, default=1,
                       help='passes per tracker, the fastest is kept')
   parser.add_argument('--json', help='write the figures here')
+  parser.add_argument('--processes', action=argparse.BooleanOptionalAction,
+                      default=True,
+                      help='also time whole processes against SwiftF0')
+  parser.add_argument('--process-repeats', type=int, default=3,
+                      help='runs per whole-process job, the fastest is kept')
+  parser.add_argument('--folder-files', type=int, default=40,
+                      help='3-s files in the folder job')
   args = parser.parse_args(argv)
   if args.repeats < 1:
     parser.error('--repeats must be at least 1')
@@ -116,6 +248,13 @@ def main(argv=None):
   for description, value, passed in checks:
     print(f'target {"PASS" if passed else "FAIL"}: pitchfit {description} '
           f'(measured {value:.4f})')
+  processes = None
+  if args.processes:
+    processes = whole_processes(args.folder_files, args.process_repeats)
+    print('\nWhole processes (import, model start-up, decode, track, write):')
+    print(format_process_table(processes))
+    for description, passed in process_checks(processes):
+      print(f'target {"PASS" if passed else "FAIL"}: pitchfit {description}')
   if args.json:
     record = {**accuracy.environment(trackers), 'data': os.path.abspath(args.data),
               'audio_seconds': audio_s, 'repeats': args.repeats,
@@ -126,7 +265,8 @@ def main(argv=None):
                                  'rtf_cpu': cpu / audio_s}
                           for name, (wall, cpu) in results.items()},
               'targets': [{'target': d, 'value': v, 'passed': p}
-                          for d, v, p in checks]}
+                          for d, v, p in checks],
+              'processes': processes}
     with open(args.json, 'w') as f:
       json.dump(evaluation.json_safe(record), f, indent=1)
     print(f'wrote {args.json}')
