@@ -145,7 +145,8 @@ def describe(recipe):
         f'  {p.dir_name}: {p.steps:,} steps x batch {d.batch_size}; '
         f'notes: {source}'
         + (f' + real {d.real}' if d.real else '')
-        + f'; levels -{d.synthetic_gain_db:g}..0 dB'
+        + (f'; levels -{d.synthetic_gain_db:g}..0 dB' if d.synthetic_gain_db
+           else '')
         + (f'; {", ".join(augmentations)}' if augmentations else '')
         + f'; lr {t.learning_rate:g} x {t.decay_rate:g} per {t.decay_steps:,} '
         f'steps; model {m.encoder}, {m.f0_bins} f0 bins '
