@@ -544,7 +544,18 @@ def main(argv=None):
         f'trackers: {", ".join(t.name for t in trackers)}', file=sys.stderr)
   progress = None if args.quiet else (
       lambda jobs: tqdm(jobs, unit='clip', desc='tracking', file=sys.stderr))
-  frames, seconds = run(trackers, clips, args.variants, progress)
+  frames, seconds = {}, {}
+  for done, tracker in enumerate(trackers, 1):
+    # One tracker at a time, the JSON rewritten after each: a long run that
+    # is stopped keeps the trackers it finished (`complete` says if all did).
+    tracker_frames, tracker_seconds = run([tracker], clips, args.variants,
+                                          progress)
+    frames.update(tracker_frames)
+    seconds.update(tracker_seconds)
+    if args.json and done < len(trackers):
+      write_record(args.json, make_record(args, trackers[:done], clips,
+                                          notes, frames, seconds, [], []),
+                   complete=False)
   summary = summarize(frames, clips)
   breakdown = octave_breakdown(frames, clips)
   print(format_table(summary, args.variants))
@@ -555,25 +566,40 @@ def main(argv=None):
     print(f'target {"PASS" if passed else "FAIL"}: {description} '
           f'(measured {value:.4f})')
   goals = print_comparisons(summary, args.variants, breakdown)
-  env = environment(trackers)
   if args.plot:
+    env = environment(trackers)
     plot(summary, args.variants, args.plot,
          title=f'{env["date"][:10]}, {env["machine"]}')
     print(f'wrote {args.plot}')
   if args.json:
-    record = {**env, 'data': os.path.abspath(args.data),
-              'audio_seconds': audio_s, 'variants': args.variants,
-              'notes': notes, 'summary': summary, 'octaves': breakdown,
-              'targets': [{'target': d, 'value': v, 'passed': p}
-                          for d, v, p in targets],
-              'goals': [{'goal': d, 'value': v, 'passed': p}
-                        for d, v, p in goals],
-              'compute_seconds': seconds,
-              'clips': per_clip(frames, clips)}
-    with open(args.json, 'w') as f:
-      json.dump(evaluation.json_safe(record), f, indent=1)
+    write_record(args.json, make_record(args, trackers, clips, notes, frames,
+                                        seconds, targets, goals),
+                 complete=True)
     print(f'wrote {args.json}')
 
+
+def make_record(args, trackers, clips, notes, frames, seconds, targets,
+                goals):
+  """Everything a --json file holds, for the trackers run so far."""
+  return {**environment(trackers), 'data': os.path.abspath(args.data),
+          'audio_seconds': sum(c.seconds for c in clips),
+          'variants': args.variants, 'notes': notes,
+          'summary': summarize(frames, clips),
+          'octaves': octave_breakdown(frames, clips),
+          'targets': [{'target': d, 'value': v, 'passed': p}
+                      for d, v, p in targets],
+          'goals': [{'goal': d, 'value': v, 'passed': p}
+                    for d, v, p in goals],
+          'compute_seconds': seconds,
+          'clips': per_clip(frames, clips)}
+
+
+def write_record(path, record, complete):
+  """Writes a --json record atomically (never a half-written file)."""
+  from pitchfit.io import atomic  # pylint: disable=g-import-not-at-top
+  with atomic.atomic_open(path) as f:
+    json.dump(evaluation.json_safe({**record, 'complete': complete}), f,
+              indent=1)
 
 if __name__ == '__main__':
   main()

@@ -340,3 +340,24 @@ def test_torchaudio_standin_resamples_nothing():
   assert same.to('cpu') is same and same(x) is x
   with pytest.raises(RuntimeError, match='16 kHz'):
     module.transforms.Resample(44100, 16000)
+
+
+def test_json_is_written_after_each_tracker(eval_folder, tmp_path,
+                                             monkeypatch):
+  clips = corpus.find_clips(eval_folder)
+
+  class Second(_FakeTracker):
+    name = 'second'
+
+    def track(self, audio):
+      raise KeyboardInterrupt  # stopped while the second tracker runs
+
+  fakes = [_FakeTracker(clips), Second(clips)]
+  monkeypatch.setattr(accuracy, 'setup', lambda parser, args: (clips, fakes,
+                                                               []))
+  out = tmp_path / 'run.json'
+  with pytest.raises(KeyboardInterrupt):
+    accuracy.main(['--json', str(out), '--quiet', '--variants', 'clean'])
+  record = json.loads(out.read_text())
+  assert record['complete'] is False and list(record['summary']) == ['fake']
+  assert record['octaves']['fake']['clean']['instrument']['C4-C5']['rpa'] == 1
