@@ -1,9 +1,9 @@
 """Does `pitchfit adapt` help on a source pretraining never heard? The protocol.
 
-  python bench/adapt.py render  [--programs oboe,harmonica,...] [--out DIR]
-  python bench/adapt.py screen  [--out DIR]            # baseline per program
-  python bench/adapt.py run --method NAME [--sources a,b,c] [--out DIR]
-  python bench/adapt.py table [--out DIR]
+  python bench/adapt.py screen  [--programs oboe,...]   # baseline per program
+  python bench/adapt.py render  [--sources a,b,c]       # the three sets
+  python bench/adapt.py run --method NAME [--steps 150] [--sources a,b,c]
+  python bench/adapt.py table                           # markdown of all runs
 
 For each source (one General MIDI program of the FluidR3 soundfont, played by
 fluidsynth through tools/render_melodies.py), three disjoint sets of melodies
@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import pathlib
-import subprocess
 import sys
 import time
 
@@ -84,17 +83,28 @@ def render(name, set_name, out):
 
 
 def score(model, folder, json_path):
-  """RPA/RCA (%) pooled over a labelled folder, by `pitchfit evaluate`."""
-  cmd = [os.path.join(REPO, '.venv', 'bin', 'pitchfit'), 'evaluate',
-         '--audio-dir', str(folder), '--json', json_path, '--model', model]
-  result = subprocess.run(cmd, capture_output=True, text=True, check=False)
-  if not os.path.isfile(json_path):
-    raise RuntimeError(f'evaluate failed on {folder}: {result.stderr[-2000:]}')
-  with open(json_path) as f:
-    report = json.load(f)
-  pooled = report['pooled']
-  system = next(iter(pooled))
-  return {'rpa': 100.0 * pooled[system]['rpa'], 'rca': 100.0 * pooled[system]['rca']}
+  """RPA/RCA (%) pooled over a labelled folder: `pitchfit evaluate --audio-dir`'s
+  scoring (pitchfit.evaluate), run in this process so that TensorFlow and the
+  model load once; the full report goes to json_path."""
+  sys.path.insert(0, REPO)
+  from pitchfit.evaluate import scoring as evaluation  # pylint: disable=g-import-not-at-top
+  from pitchfit.track import predict as predict_lib  # pylint: disable=g-import-not-at-top
+  estimator = evaluation.ModelEstimator(predict_lib.load_model(model))
+  report = evaluation.evaluate_folder(str(folder), [estimator])
+  data = report.to_json()
+  with open(json_path, 'w') as f:
+    json.dump(data, f, indent=1)
+  pooled = next(iter(data['pooled'].values()))
+  return {'rpa': 100.0 * pooled['rpa'], 'rca': 100.0 * pooled['rca']}
+
+
+def adapt(audio, save_dir, model, method, steps):
+  """`pitchfit adapt AUDIO --save-dir ... --from ... --method ... --steps ...`,
+  in this process."""
+  sys.path.insert(0, REPO)
+  from pitchfit.train import adapt as adapt_lib  # pylint: disable=g-import-not-at-top
+  adapt_lib.adapt([str(audio)], str(save_dir), model, steps, None, method,
+                  progress=False)
 
 
 def screen(args):
@@ -109,17 +119,125 @@ def screen(args):
   path.write_text(json.dumps(rows, indent=1))
 
 
+SOURCES = ('choir_aahs', 'shakuhachi', 'baritone_sax')  # the screen's worst three
+EVAL_FOLDERS = ('mdb_stem_synth', 'vocadito', 'resyn')
+
+
+def eval_data_links(out):
+  """A folder of links to eval-data's labelled clips (one --audio-dir)."""
+  folder = pathlib.Path(out) / 'eval_data'
+  if folder.is_dir():
+    return folder
+  folder.mkdir(parents=True)
+  for sub in EVAL_FOLDERS:
+    for path in sorted((pathlib.Path(EVAL_DATA) / sub).iterdir()):
+      if path.suffix == '.wav' or path.name.endswith('.f0.csv'):
+        os.symlink(path.resolve(), folder / f'{sub}__{path.name}')
+  return folder
+
+
+def cached_score(model, folder, json_path):
+  """score(), or the pooled numbers of a report already at json_path."""
+  if os.path.isfile(json_path):
+    with open(json_path) as f:
+      pooled = next(iter(json.load(f)['pooled'].values()))
+    return {'rpa': 100.0 * pooled['rpa'], 'rca': 100.0 * pooled['rca']}
+  return score(model, folder, json_path)
+
+
+def scores_of(model, name, out, tag):
+  """heldout/eval-data/screen scores of a model, cached in OUT/NAME/TAG.*.json.
+
+  The baseline's eval-data report is shared by all sources, and its screen
+  report is the `screen` command's.
+  """
+  base = pathlib.Path(out) / name / tag
+  baseline = tag == 'baseline'
+  return {
+      'heldout': cached_score(model, render(name, 'heldout', out),
+                              f'{base}.heldout.json'),
+      'eval_data': cached_score(
+          model, eval_data_links(out),
+          str(pathlib.Path(out) / 'eval_data.baseline.json') if baseline
+          else f'{base}.eval_data.json'),
+      'screen': cached_score(
+          model, render(name, 'screen', out),
+          str(pathlib.Path(out) / name / 'screen.json') if baseline
+          else f'{base}.screen.json'),
+  }
+
+
+def run(args):
+  """Adapts from the shipped model to each source with one method; scores."""
+  rows = {}
+  for name in args.sources.split(','):
+    adapt_audio = render(name, 'adapt', args.out)
+    save_dir = pathlib.Path(args.out) / name / 'runs' / args.method
+    start = time.time()
+    adapt(adapt_audio, save_dir, args.model, args.method, args.steps)
+    minutes = (time.time() - start) / 60.0
+    before = scores_of(args.model, name, args.out, 'baseline')
+    after = scores_of(str(save_dir), name, args.out, f'{args.method}')
+    rows[name] = {'before': before, 'after': after, 'wall_minutes': minutes}
+    print(name, json.dumps({k: {s: round(v['rpa'] - before[k]['rpa'], 2)
+                                for s, v in [('rpa', after[k])]}
+                            for k in after}), flush=True)
+  results = pathlib.Path(args.out) / 'results'
+  results.mkdir(exist_ok=True)
+  (results / f'{args.method}.json').write_text(json.dumps(
+      {'method': args.method, 'steps': args.steps, 'model': args.model,
+       'sources': rows}, indent=1))
+
+
+def table(args):
+  """Markdown rows: RPA change per source on screen and heldout, eval-data."""
+  results = sorted((pathlib.Path(args.out) / 'results').glob('*.json'))
+  print('| method | steps | screen RPA change (per source) | mean | heldout RPA '
+        'change (per source) | mean | heldout RCA mean change | eval-data RPA '
+        'change (per model) |')
+  print('|---|---|---|---|---|---|---|---|')
+  for path in results:
+    r = json.loads(path.read_text())
+    rows = r['sources']
+
+    def changes(set_name, metric='rpa'):
+      return [rows[n]['after'][set_name][metric] - rows[n]['before'][set_name][metric]
+              for n in rows]
+    fmt = lambda xs: ' / '.join(f'{x:+.2f}' for x in xs)
+    print(f"| {r['method']} | {r['steps']} | {fmt(changes('screen'))} | "
+          f"{np.mean(changes('screen')):+.2f} | {fmt(changes('heldout'))} | "
+          f"{np.mean(changes('heldout')):+.2f} | "
+          f"{np.mean(changes('heldout', 'rca')):+.2f} | "
+          f"{fmt(changes('eval_data'))} |")
+  if results:
+    for name, row in json.loads(results[0].read_text())['sources'].items():
+      print(f'baseline {name}: ' + ', '.join(
+          f"{k} RPA {v['rpa']:.2f} RCA {v['rca']:.2f}"
+          for k, v in row['before'].items()))
+
+
 def main(argv=None):
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument('command', choices=['render', 'screen', 'run', 'table'])
   parser.add_argument('--out', default=DEFAULT_OUT)
   parser.add_argument('--programs', default=','.join(CANDIDATES))
+  parser.add_argument('--sources', default=','.join(SOURCES))
+  parser.add_argument('--method', default='transposition')
+  parser.add_argument('--steps', type=int, default=150)
   parser.add_argument('--model', default=DEFAULT_MODEL,
                       help='starting model (default: the shipped one)')
   args = parser.parse_args(argv)
   render_melodies.check_tools()
   if args.command == 'screen':
     screen(args)
+  elif args.command == 'render':
+    for name in args.sources.split(','):
+      for set_name in SEEDS:
+        render(name, set_name, args.out)
+  elif args.command == 'run':
+    run(args)
+  else:
+    table(args)
 
 
 if __name__ == '__main__':
