@@ -28,15 +28,17 @@ class ModelEstimator:
 
   def __init__(self, pitch_model, half_hop=None, options=None):
     from pitchfit.track import predict as predict_lib  # pylint: disable=g-import-not-at-top
+    from pitchfit.track import streaming  # pylint: disable=g-import-not-at-top
     self.model = pitch_model
     options = options or predict_lib.Options()
     if half_hop is not None:
       options = dataclasses.replace(options, half_hop=half_hop)
     # Rows at the model's own frame spacing (no extra interpolation).
+    self.half_hop = streaming.uses_half_hop(pitch_model, options.half_hop)
     frame_ms = (1000.0 * pitch_model.hop_size / pitch_model.sample_rate
-                / (2 if options.half_hop else 1))
-    self.options = dataclasses.replace(options, step_ms=frame_ms)
-    self.half_hop = options.half_hop
+                / (2 if self.half_hop else 1))
+    self.options = dataclasses.replace(options, step_ms=frame_ms,
+                                       half_hop=self.half_hop)
 
   @property
   def frame_ms(self):

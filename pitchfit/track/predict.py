@@ -125,13 +125,14 @@ def _model_key(path):
 class Options:
   """How to track: the options of `pitchfit predict` and `pitchfit.predict`.
 
-  step_ms: output hop, ms. half_hop: a second model pass half a frame later.
+  step_ms: output hop, ms. half_hop: a second model pass half a frame later
+  (None: only for models with frames over 16 ms).
   fmin, fmax: f0 range searched, Hz (None: the model's own). viterbi: a
   smoothed path over the f0 posterior. voicing_threshold: voiced where
   confidence >= it. batch_size: windows per model call (None: the model's).
   """
   step_ms: float = DEFAULT_STEP_MS
-  half_hop: bool = HALF_HOP
+  half_hop: bool = HALF_HOP   # None: by the model (streaming.uses_half_hop)
   fmin: float = None
   fmax: float = None
   viterbi: bool = False

@@ -13,7 +13,8 @@
   3. steps 1-2 run twice, the second time on the audio delayed by half a
      model frame, and the two passes' frames interleave: the model looks
      every hop / 2 (HALF_HOP; chosen on labelled melodies that are not
-     evaluation data, see docs/usage.md);
+     evaluation data, see docs/usage.md; by default only for models whose
+     frames are longer than 16 ms);
   4. the frames are interpolated onto the output grid, f0 in log-frequency.
 
 The input is high-passed first (pitchfit.track.conditioning): DC and
@@ -33,7 +34,18 @@ from pitchfit.track import conditioning
 from pitchfit.track import voicing
 
 DEFAULT_STEP_MS = 10.0
-HALF_HOP = True           # second pass half a frame later
+# A second pass half a model frame later (HALF_HOP): None = only for models
+# whose frames are longer than NATIVE_FRAME_MAX_S (the 32-ms models; a
+# 10-ms model already looks as often as any peer).
+HALF_HOP = None
+NATIVE_FRAME_MAX_S = 0.016
+
+
+def uses_half_hop(pitch_model, half_hop=HALF_HOP):
+  """Whether tracking runs the second pass: half_hop, or by the model's hop."""
+  if half_hop is None:
+    return pitch_model.hop_size / pitch_model.sample_rate > NATIVE_FRAME_MAX_S
+  return bool(half_hop)
 BATCH_SIZE = 8            # windows per model call: bounded memory, good speed
 
 
@@ -245,7 +257,7 @@ class StreamingTracker:
     hop = pitch_model.hop_size
     n_frames = pitch_model.n_samples // hop
     k = 2 + (pitch_model.config.model.f0_bins if posterior else 0)
-    delays = (0, hop // 2) if half_hop else (0,)
+    delays = (0, hop // 2) if uses_half_hop(pitch_model, half_hop) else (0,)
     self._passes = [_WindowPass(n_frames, hop, pitch_model.n_samples, d, k)
                     for d in delays]
     # highpass=False only for stand-in models whose output is their input.
