@@ -154,16 +154,23 @@ def synthetic_frames(pitch_model, n_examples=128, seed=CALIBRATION_SEED,
                      batch_size=16):
   """Runs a model on rendered synthetic notes: (features [n, 3], voiced [n]).
 
-  Notes are drawn from the generator with the model's window length; a
+  Notes are drawn from the generator in the model's training style (the
+  paper's if that style has another hop) with the model's window; a
   frame is voiced where its true harmonic amplitude reaches the training
   loss's amp_threshold (silent notes sit at about 1e-7).
   """
   from pitchfit.notes import generator as synthetic_notes  # pylint: disable=g-import-not-at-top
   from pitchfit.notes.generator import CONTROL_KEYS  # pylint: disable=g-import-not-at-top
-  note_config = synthetic_notes.NoteConfig(
-      n_frames=pitch_model.config.model.n_frames,
-      n_noise_bands=pitch_model.config.model.n_noise_bands,
-      n_harmonics=pitch_model.config.model.n_harmonics)
+  m = pitch_model.config.model
+  # The notes the model was trained on (speech with its unvoiced fricatives,
+  # for the 10-ms model), on the model's own frame grid.
+  style = pitch_model.config.data.synthetic_style
+  if (style not in synthetic_notes.NOTE_STYLES
+      or synthetic_notes.note_config(style).hop_size != m.hop_size):
+    style = 'paper'
+  note_config = synthetic_notes.note_config(
+      style, n_frames=m.n_frames, n_noise_bands=m.n_noise_bands,
+      n_harmonics=m.n_harmonics, hop_size=m.hop_size)
   threshold = pitch_model.config.losses.harmonic.amp_threshold
   features, voiced = [], []
   for start in range(0, n_examples, batch_size):
