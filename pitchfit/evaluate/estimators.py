@@ -106,6 +106,10 @@ class PyinEstimator:
   name = 'pyin'
 
   def __init__(self, sample_rate=16000, frame_hop=512):
+    import importlib.util  # pylint: disable=g-import-not-at-top
+    if importlib.util.find_spec('librosa') is None:  # fail before any file
+      raise UserError("the pYIN baseline needs librosa: pip install "
+                      "'pitchfit[train]'")
     self.sample_rate = sample_rate
     self.frame_hop = frame_hop  # of the model frames track_windows returns
 
