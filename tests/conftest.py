@@ -47,7 +47,10 @@ def _private_numba_cache_dir():
 
 _HELD_LOCKS = []
 # Must be set before numba is first imported (it reads it once, at import).
-os.environ['NUMBA_CACHE_DIR'] = _private_numba_cache_dir()
+# Once per process: test modules import this file again as tests.conftest.
+if os.environ.get('PITCHFIT_TESTS_NUMBA_PID') != str(os.getpid()):
+  os.environ['NUMBA_CACHE_DIR'] = _private_numba_cache_dir()
+  os.environ['PITCHFIT_TESTS_NUMBA_PID'] = str(os.getpid())
 # Voicing calibrations of test models are cached here, not in the user's
 # ~/.cache/pitchfit (pitchfit.track.voicing.cache_dir).
 if not os.environ.get('PITCHFIT_CACHE_DIR'):
