@@ -7,6 +7,8 @@ Save dir layout:
   history.csv        one row per log interval: step, minutes, losses, RPA
 
 Running again with the same save dir resumes from its newest checkpoint.
+On several workers (train.distribution: multi_worker) only the chief writes
+this dir; every worker resumes from it (pitchfit/train/distribute.py).
 """
 
 import csv
@@ -19,26 +21,13 @@ import tensorflow as tf
 from pitchfit.io import atomic
 from pitchfit.model import checkpoints
 from pitchfit import config as config_lib
-from pitchfit.train import data
+from pitchfit.train import distribute
 from pitchfit.model import autoencoder as model_lib
 from pitchfit.model import nn
 from pitchfit.errors import UserError
 
 
-def make_strategy(name):
-  """tf.distribute strategy for config.train.distribution."""
-  if name == 'default':
-    return tf.distribute.get_strategy()
-  if name == 'mirrored':
-    return tf.distribute.MirroredStrategy()
-  if name == 'multi_worker':  # reads the cluster from TF_CONFIG
-    return tf.distribute.MultiWorkerMirroredStrategy()
-  if name == 'tpu':
-    resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
-    tf.config.experimental_connect_to_cluster(resolver)
-    tf.tpu.experimental.initialize_tpu_system(resolver)
-    return tf.distribute.TPUStrategy(resolver)
-  raise UserError(f'unknown train.distribution {name!r}')
+make_strategy = distribute.make_strategy
 
 
 def learning_rate_schedule(train_config):
@@ -52,8 +41,13 @@ def build_model(config):
   """A compiled TranscribingAutoencoder with its variables and optimizer built."""
   model = model_lib.TranscribingAutoencoder(config)
   model(tf.zeros([1, config.model.n_samples]), synthesize=False)
-  optimizer = keras.optimizers.Adam(learning_rate_schedule(config.train),
-                                    global_clipnorm=config.train.clip_norm)
+  # Keras 3 clips each replica's gradient, already divided by the replica
+  # count in train_step, before summing them: clip_norm / N clips each
+  # replica's own gradient at clip_norm, as on one device.
+  replicas = tf.distribute.get_strategy().num_replicas_in_sync
+  optimizer = keras.optimizers.Adam(
+      learning_rate_schedule(config.train),
+      global_clipnorm=config.train.clip_norm / replicas)
   model.compile(optimizer=optimizer)
   optimizer.build(model.trainable_variables)
   return model
@@ -107,20 +101,31 @@ class Checkpointer(keras.callbacks.Callback):
 class StopCondition(keras.callbacks.Callback):
   """Stops at a total step count or after a wall-clock training budget.
 
-  The budget counts minutes of earlier (interrupted) runs too.
+  The budget counts minutes of earlier (interrupted) runs too. With several
+  workers (`strategy` given), the clocks are compared once per log interval
+  with one all-reduce, so that every worker stops at the same step.
   """
 
-  def __init__(self, max_steps, max_minutes=None, minutes_done=0.0):
+  def __init__(self, max_steps, max_minutes=None, minutes_done=0.0,
+               strategy=None):
     super().__init__()
     self.max_steps = max_steps
     self.max_minutes = max_minutes
+    self.strategy = strategy
     self._start = time.time() - 60.0 * minutes_done
+
+  def _over_time(self):
+    return (self.max_minutes is not None
+            and time.time() - self._start > 60.0 * self.max_minutes)
 
   def on_train_batch_end(self, batch, logs=None):
     step = int(self.model.optimizer.iterations.numpy())
-    over_time = (self.max_minutes is not None
-                 and time.time() - self._start > 60.0 * self.max_minutes)
-    if step >= self.max_steps or over_time:
+    if step >= self.max_steps or (self.strategy is None and self._over_time()):
+      self.model.stop_training = True
+
+  def on_epoch_end(self, epoch, logs=None):
+    if (self.strategy is not None and self.max_minutes is not None
+        and distribute.any_replica(self.strategy, self._over_time())):
       self.model.stop_training = True
 
 
@@ -130,12 +135,14 @@ class RunLog(keras.callbacks.Callback):
   Runs before TensorBoard so those values are plotted too. Minutes accumulate
   across resumed runs (read back from history.csv). Validation columns appear
   only on evaluation epochs, so the file is rewritten (atomically) whenever
-  the set of columns grows.
+  the set of columns grows. With write=False (a worker other than the chief)
+  it reads the file but never writes it.
   """
 
-  def __init__(self, path):
+  def __init__(self, path, write=True):
     super().__init__()
     self.path = path
+    self.write = write
     self.rows = []
     if os.path.exists(path):
       with open(path) as f:
@@ -151,6 +158,8 @@ class RunLog(keras.callbacks.Callback):
     logs['step'] = int(optimizer.iterations.numpy())
     logs['minutes'] = self.minutes_done + (time.time() - self._start) / 60.0
     self.rows.append({k: f'{float(v):.6g}' for k, v in logs.items()})
+    if not self.write:
+      return
     fields = ['step', 'minutes']
     for row in self.rows:
       fields += [k for k in row if k not in fields]
@@ -162,17 +171,27 @@ class RunLog(keras.callbacks.Callback):
 
 # ------------------------------------------------------------------ the job
 def train(config, save_dir, verbose=1, echo=print):
-  """Trains (or resumes) a model as configured; returns the Keras History."""
+  """Trains (or resumes) a model as configured; returns the Keras History.
+
+  Under train.distribution multi_worker every worker calls this with the same
+  save_dir (a shared filesystem): all resume from its newest checkpoint; only
+  the chief writes config.yaml, checkpoints, history.csv and logs there.
+  """
   t = config.train
-  os.makedirs(save_dir, exist_ok=True)
+  # First: a multi-worker strategy must exist before TensorFlow runs anything.
+  strategy = make_strategy(t.distribution)
+  chief = distribute.is_chief(strategy)
   saved_config = os.path.join(save_dir, 'config.yaml')
   ckpt_dir = os.path.join(save_dir, checkpoints.CHECKPOINT_DIR)
   resume_from = checkpoints.latest(ckpt_dir) if os.path.isdir(ckpt_dir) else None
-  config_lib.dump(config, saved_config)
+  if chief:
+    os.makedirs(save_dir, exist_ok=True)
+    config_lib.dump(config, saved_config)
+  else:
+    echo(f'Not the chief: training without writing {save_dir}.')
 
   # Every draw (initial weights, augmentations, shuffles) follows train.seed.
   keras.utils.set_random_seed(t.seed)
-  strategy = make_strategy(t.distribution)
   with strategy.scope():
     model = build_model(config)
   if resume_from:
@@ -186,6 +205,7 @@ def train(config, save_dir, verbose=1, echo=print):
             f' (continuing its lr schedule at step {checkpoints.step_of(ckpt)})')
          + '.')
   start_step = int(model.optimizer.iterations.numpy())
+  distribute.check_same_step(strategy, start_step)
   if start_step >= t.steps:
     echo(f'Already trained to step {start_step} (train.steps = {t.steps}).')
     return None
@@ -193,17 +213,20 @@ def train(config, save_dir, verbose=1, echo=print):
   keras.utils.set_random_seed(t.seed + start_step)
 
   steps_per_epoch = t.log_every_steps
-  train_ds = data.train_dataset(config, start_step)
-  eval_ds = data.eval_dataset(config) if t.eval_every_steps else None
-  run_log = RunLog(os.path.join(save_dir, 'history.csv'))
+  train_ds = distribute.train_input(config, strategy, start_step)
+  eval_ds = (distribute.eval_input(config, strategy)
+             if t.eval_every_steps else None)
+  run_log = RunLog(os.path.join(save_dir, 'history.csv'), write=chief)
   callbacks = [
-      StopCondition(t.steps, t.max_minutes, run_log.minutes_done),
-      Checkpointer(ckpt_dir, t.checkpoint_every_steps,
-                   t.checkpoint_every_seconds),
+      StopCondition(t.steps, t.max_minutes, run_log.minutes_done,
+                    strategy if distribute.several_workers(strategy) else None),
       run_log,
-      keras.callbacks.TensorBoard(os.path.join(save_dir, 'logs'),
-                                  update_freq='epoch'),
   ]
+  if chief:
+    callbacks.insert(1, Checkpointer(ckpt_dir, t.checkpoint_every_steps,
+                                     t.checkpoint_every_seconds))
+    callbacks.append(keras.callbacks.TensorBoard(
+        os.path.join(save_dir, 'logs'), update_freq='epoch'))
   epochs = -(-t.steps // steps_per_epoch)
   return model.fit(
       train_ds, epochs=epochs, initial_epoch=start_step // steps_per_epoch,
