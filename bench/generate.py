@@ -5,10 +5,14 @@ Measures, in examples per second:
   2. the other per-example stages of a build, alone: TFDS encoding and
      serialization to a tf.train.Example, and writing records to disk;
   3. a whole `tfds build` of a custom-sized config with Beam in-process
-     (FnApiRunner), and with 2 worker processes.
-Then says which stage bounds the build.
+     (FnApiRunner), with 2 worker processes, and on a Dask cluster (a
+     `dask scheduler` and `dask worker`s on 127.0.0.1, started here, through
+     tfds_builders.dask_runner: the command of a real cluster);
+Then says which stage bounds the build, and what the 10M-example `paper`
+config costs in worker-core-hours at the cluster's rate.
 
-  nice -n 19 .venv/bin/python bench/generate.py [--examples 3000] [--no-multiprocess]
+  nice -n 19 .venv/bin/python bench/generate.py [--examples 3000] \
+      [--no-multiprocess] [--dask-workers 2 | --no-dask]
 """
 
 import argparse
@@ -21,6 +25,9 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import dask_cluster  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 from pitchfit.quiet import import_tensorflow  # pylint: disable=g-import-not-at-top
 
@@ -114,6 +121,27 @@ def bench_build(n_train, beam_flags):
     return sum(config.split_sizes.values()), time.perf_counter() - start
 
 
+@contextlib.contextmanager
+def dask_flags(n_workers):
+  """Beam flags of a build on a loopback Dask cluster, running meanwhile."""
+  with tempfile.TemporaryDirectory() as directory:
+    with dask_cluster.loopback_cluster(n_workers, directory) as address:
+      yield ['--runner=DaskRunner', f'--dask_client_address={address}']
+
+
+PAPER_EXAMPLES = 10_010_000  # train + test of the `paper` config
+
+
+def print_paper_cost(rate, n_workers):
+  """What the paper config costs at a cluster's measured rate."""
+  per_worker = rate / n_workers
+  core_hours = PAPER_EXAMPLES / per_worker / 3600.0
+  print(f'  The paper config ({PAPER_EXAMPLES:,} examples) at '
+        f'{per_worker:.0f} examples/s per worker (1 thread): '
+        f'{core_hours:,.0f} worker-core-hours, e.g. '
+        f'{core_hours / 100:.1f} h on 100 such workers.')
+
+
 def main():
   parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
   parser.add_argument('--examples', type=int, default=3000,
@@ -125,6 +153,11 @@ def main():
                       help='examples for the one-core stage timings')
   parser.add_argument('--no-multiprocess', action='store_true',
                       help='skip the 2-worker builds (each worker imports TF)')
+  parser.add_argument('--dask-workers', type=int, default=2,
+                      help='worker processes (1 thread each) of the Dask '
+                           'cluster build')
+  parser.add_argument('--no-dask', action='store_true',
+                      help='skip the Dask cluster builds')
   args = parser.parse_args()
   logging.getLogger().setLevel(logging.WARNING)  # Beam's INFO lines.
   print(f'Load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs '
@@ -148,23 +181,30 @@ def main():
         f'{"meets" if cpu >= target else "MISSES"} it per CPU-second '
         '(the cost of the work, whatever else runs).')
 
-  builds = {'in-process (FnApiRunner)': ['--runner=FnApiRunner']}
+  builds = {'in-process (FnApiRunner)': contextlib.nullcontext(
+      ['--runner=FnApiRunner'])}
   if not args.no_multiprocess:
-    builds['2 worker processes'] = [
+    builds['2 worker processes'] = contextlib.nullcontext([
         '--runner=FnApiRunner', '--direct_num_workers=2',
-        '--direct_running_mode=multi_processing']
+        '--direct_running_mode=multi_processing'])
+  dask_name = f'Dask, {args.dask_workers} workers'
+  if not args.no_dask:
+    builds[dask_name] = dask_flags(args.dask_workers)
   print(f'\nWhole `tfds build`s ({sn_builder.EXAMPLES_PER_CHUNK} examples per '
         'Beam work item); the extra cost of each example beyond a small build '
         'is what a big build pays:')
   marginal_ms = {}
-  for name, flags in builds.items():
-    n_small, t_small = bench_build(args.small_examples, flags)
-    n_big, t_big = bench_build(args.examples, flags)
+  for name, flags_context in builds.items():
+    with flags_context as flags:
+      n_small, t_small = bench_build(args.small_examples, flags)
+      n_big, t_big = bench_build(args.examples, flags)
     marginal_ms[name] = 1000.0 * (t_big - t_small) / (n_big - n_small)
     startup = t_small - n_small * marginal_ms[name] / 1000.0
     print(f'  {name:<25} {n_big / t_big:6.0f} examples/s for {n_big}; '
           f'beyond {n_small}: {1000 / marginal_ms[name]:6.0f} examples/s '
           f'({marginal_ms[name]:.2f} ms/example), start-up {startup:.1f} s')
+  if dask_name in marginal_ms:
+    print_paper_cost(1000.0 / marginal_ms[dask_name], args.dask_workers)
 
   per_example = marginal_ms['in-process (FnApiRunner)']
   bound = max(ms_per_stage, key=ms_per_stage.get)

@@ -81,7 +81,7 @@ class _ListReceiver(Receiver):
 
 
 class _Receivers(dict):
-  """Receivers by output tag; undeclared tags are kept too (and dropped)."""
+  """Receivers by output tag (None: the main output), made on first use."""
 
   def __init__(self, out):
     super().__init__()
@@ -98,8 +98,8 @@ def _run_pardo_bundle(partition, payload, single_output, **side_values):
   Args:
     partition: iterable of WindowedValue, the main input.
     payload: bytes from `_pardo_payload`.
-    single_output: return bare WindowedValues (one output) instead of
-      (tag, WindowedValue) pairs.
+    single_output: return the main output's bare WindowedValues instead of
+      (tag, WindowedValue) pairs of every output.
     **side_values: side input `side<i>` as a list of WindowedValue.
 
   Returns:
@@ -121,7 +121,7 @@ def _run_pardo_bundle(partition, payload, single_output, **side_values):
   runner.finish()
   runner.teardown()
   if single_output:
-    return [value for _, value in out]
+    return [value for tag, value in out if tag is None]
   return out
 
 

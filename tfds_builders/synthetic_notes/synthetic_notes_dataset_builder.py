@@ -49,14 +49,6 @@ split_size = registry.split_size
 
 
 # ------------------------------------------------------------ Beam work items
-# `tfds build tfds_builders/synthetic_notes` imports this file as
-# `synthetic_notes.synthetic_notes_dataset_builder`, a name that workers of a
-# distributed runner cannot import. Beam's pickler then sends this module's
-# functions by value rather than by that name (pitchfit, which they use, is
-# installed on workers and still goes by reference).
-_CANONICAL_NAME = 'tfds_builders.synthetic_notes.synthetic_notes_dataset_builder'
-
-
 def _register_dask_runner_name():
   """Lets `runner=DaskRunner` name `tfds_builders.dask_runner.DaskRunner`.
 
@@ -73,7 +65,17 @@ def _register_dask_runner_name():
 
 
 def _pickle_by_value_unless_importable():
-  if __name__ != _CANONICAL_NAME and not __name__.startswith('tfds_builders'):
+  """Lets workers unpickle this module's functions whatever its name here.
+
+  `tfds build tfds_builders/synthetic_notes` imports this file as
+  `synthetic_notes.synthetic_notes_dataset_builder`, a name that workers of a
+  distributed runner cannot import. Beam's pickler then sends this module's
+  functions by value instead of by that name (pitchfit, which they call, is
+  installed on the workers and still goes by reference). Imported as
+  `tfds_builders.synthetic_notes...` (`--imports tfds_builders`), nothing
+  changes.
+  """
+  if not __name__.startswith('tfds_builders.'):
     from apache_beam.internal.cloudpickle import cloudpickle  # pylint: disable=g-import-not-at-top
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
@@ -118,9 +120,13 @@ class Builder(tfds.core.GeneratorBasedBuilder):
   }
   BUILDER_CONFIGS = BUILDER_CONFIGS
 
+  def _note_config(self):
+    """The config's NoteConfig, from its note style (so custom configs work)."""
+    return synthetic_notes.note_config(self.builder_config.note_style)
+
   def _info(self) -> tfds.core.DatasetInfo:
     shapes = synthetic_notes.feature_shapes(
-        note_config(self.builder_config.name))
+        self._note_config())
     features = {
         # Stored as raw bytes: same size as a float list, but about 30x
         # faster to serialize, which otherwise costs more than generating.
@@ -157,4 +163,4 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         | beam.Reshuffle()
         | beam.FlatMap(_generate_chunk, split=split, seed=SPLIT_SEEDS[split],
                        count=count, chunk_size=chunk_size,
-                       note_config=note_config(self.builder_config.name)))
+                       note_config=self._note_config()))
