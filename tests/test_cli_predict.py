@@ -5,8 +5,9 @@ must give a correct result or one line naming the file, the other files must
 still be processed, the exit status must say that something failed, and no
 output may be left half-written.
 
-The 2-hour file runs only with PITCHFIT_SLOW_TESTS=1 (about a minute with
-the tiny model); a 5-minute file checks bounded memory in the fast set.
+A 20-minute file goes through the CLI in bounded memory (2 hours with
+PITCHFIT_SLOW_TESTS=1, about a minute with the tiny model), and a 5-minute
+file in-process.
 """
 
 import os
@@ -17,6 +18,7 @@ import numpy as np
 import pytest
 import soundfile
 
+import pitchfit
 from pitchfit.track import files
 from pitchfit.track import predict as predict_lib
 from pitchfit.track import voicing
@@ -112,16 +114,37 @@ def test_no_output_is_left_half_written(batch):
 @pytest.mark.parametrize('name,seconds', [
     ('good', 2.0), ('eight_channels', 1.5), ('one_ms', 0.001),
     ('silence', 2.0), ('melody', 1.0)])
-def test_good_files_have_one_row_per_10_ms_and_a_plot(batch, name, seconds):
+def test_good_files_have_one_row_per_10_ms_and_a_plot(batch, name, seconds,
+                                                     tiny_save_dir):
   _, out, _ = batch
   assert (out / f'{name}.f0.csv').read_text().startswith(
       'time,frequency,confidence\n')
   times, frequency, confidence = rows(out / f'{name}.f0.csv')
   assert times.size == int(np.ceil(seconds * 100 - 1e-6))
   np.testing.assert_allclose(times, np.arange(times.size) * 0.01, atol=1e-5)
-  assert np.all(frequency > 0)
-  assert np.all((confidence >= 0) & (confidence <= 1))
+  # The rows are the values pitchfit.predict gives for the same audio and
+  # model (the CLI streams and resamples block by block, so to 1e-3).
+  folder, _, _ = batch
+  (path,) = [p for p in os.listdir(folder) if p.startswith(name + '.')]
+  audio, rate = soundfile.read(folder / path, dtype='float32')
+  expected = pitchfit.predict(audio, rate, model=tiny_save_dir)
+  np.testing.assert_allclose(frequency, expected[1], rtol=2e-3, atol=1e-3)
+  np.testing.assert_allclose(confidence, expected[2], atol=2e-3)
   assert (out / f'{name}.f0.png').read_bytes()[:4] == b'\x89PNG'
+
+
+def test_default_model_through_the_cli_tracks_the_tone(tmp_path):
+  """The shipped model, as `pitchfit predict x.wav` runs it: a 220 Hz tone
+  at 44.1 kHz comes back as 220 Hz, voiced, in the CSV."""
+  audio = write_tone(tmp_path / 'a.wav', 220.0, 1.5, 44100)
+  result = run_cli('predict', audio)
+  assert result.returncode == 0, result.stderr
+  times, frequency, confidence = rows(tmp_path / 'a.f0.csv')
+  assert times.size == 150
+  inside = (times > 0.1) & (times < 1.4)
+  cents = 1200 * np.abs(np.log2(frequency[inside] / 220.0))
+  assert np.mean(cents < 50) >= 0.95 and np.median(cents) < 20
+  assert np.mean(confidence[inside] >= voicing.THRESHOLD) >= 0.95
 
 
 def test_mp3_is_read(batch):
@@ -164,13 +187,15 @@ def test_model_that_is_not_a_model(tmp_path):
   assert not (tmp_path / 'a.f0.csv').exists()
 
 
-@pytest.mark.skipif(os.path.exists(predict_lib.DEFAULT_MODEL_PATH),
-                    reason='a default model is shipped')
-def test_no_default_model_message(tmp_path):
+def test_no_default_model_message(tmp_path, monkeypatch):
+  """As an install without the shipped model file would say it."""
+  monkeypatch.setattr(predict_lib, 'DEFAULT_MODEL_PATH',
+                      str(tmp_path / 'no_default_model.tflite'))
   audio = write_tone(tmp_path / 'a.wav', seconds=0.1)
-  result = run_cli('predict', audio)
-  assert result.returncode == 2
-  assert 'no default model' in result.stderr and '--model PATH' in result.stderr
+  code, _, stderr = run_cli_in_process('predict', audio)
+  assert code == 2
+  assert 'no default model' in stderr and '--model PATH' in stderr
+  assert not (tmp_path / 'a.f0.csv').exists()
 
 
 def test_export_then_predict_with_the_file(tiny_save_dir, tmp_path):
@@ -206,10 +231,9 @@ def test_five_minute_file_streams_with_bounded_memory(tiny_model, tmp_path):
   assert peak < 40e6, f'peak traced memory {peak / 1e6:.0f} MB'
 
 
-@pytest.mark.skipif(not SLOW, reason='set PITCHFIT_SLOW_TESTS=1 (about 1 min)')
-def test_two_hour_file_through_the_cli_in_bounded_memory(tiny_save_dir,
-                                                         tmp_path):
-  """Peak RSS of a 2-hour file equals that of a 10-second one."""
+def test_long_file_through_the_cli_in_bounded_memory(tiny_save_dir, tmp_path):
+  """Peak RSS of a 20-minute file (2 hours with PITCHFIT_SLOW_TESTS=1, about
+  a minute) equals that of a 10-second one."""
   import sys  # pylint: disable=g-import-not-at-top
   from tests.conftest import REPO  # pylint: disable=g-import-not-at-top
   import subprocess  # pylint: disable=g-import-not-at-top
@@ -220,7 +244,8 @@ def test_two_hour_file_through_the_cli_in_bounded_memory(tiny_save_dir,
              f'runpy.run_path({os.path.join(REPO, "cli.py")!r}, '
              'run_name="__main__")\n')
   peaks = {}
-  for name, seconds in (('short', 10.0), ('long', 7200.0)):
+  long_seconds = 7200.0 if SLOW else 1200.0
+  for name, seconds in (('short', 10.0), ('long', long_seconds)):
     path = sparse_silent_wav(tmp_path / f'{name}.wav', seconds)
     result = subprocess.run(
         [sys.executable, '-c', wrapper, 'predict', str(path), '--model',
@@ -228,6 +253,6 @@ def test_two_hour_file_through_the_cli_in_bounded_memory(tiny_save_dir,
         env=dict(os.environ, PYTHONPATH=REPO), timeout=900)
     assert result.returncode == 0, result.stderr
     peaks[name] = int(result.stderr.split('MAXRSS_KB')[-1].split()[0])
-  assert rows(tmp_path / 'long.f0.csv')[0].size == 720000
-  # Reading 2 hours whole would add 460 MB (float32) or more.
+  assert rows(tmp_path / 'long.f0.csv')[0].size == int(long_seconds * 100)
+  # Reading 20 minutes whole would add 77 MB (float32 at 16 kHz) or more.
   assert peaks['long'] - peaks['short'] < 50_000, peaks
