@@ -21,14 +21,11 @@ demo: $(STAMP)
 	$(BIN)/pitchfit train configs/demo.yaml --save-dir runs/demo
 	$(BIN)/pitchfit predict --plot demo_output/*.wav -o demo_output
 
-# Tests that run librosa's pYIN go in their own process: numba's first JIT
-# compile (llvmlite) in a process that then trains TensorFlow models was seen
-# to segfault TF on a fresh venv (not when numba's cache already exists).
-PYIN_TESTS := tests/test_bench_accuracy.py tests/test_bench_speed.py tests/test_evaluation.py
-
+# One pytest process. (pYIN's segfaults came from numba's cache shared by
+# processes compiling at once, not from TensorFlow: tests/conftest.py gives
+# each pytest process a numba cache of its own.)
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYIN_TESTS)
-	$(BIN)/python -m pytest -q -p no:cacheprovider $(addprefix --ignore=,$(PYIN_TESTS))
+	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 clean:
 	rm -rf demo_output runs
