@@ -1,9 +1,10 @@
 """Training on several replicas: mirrored over 2 logical CPUs, 2 workers.
 
-The multi-worker test runs the demo config as two `pitchfit train` processes
-on 127.0.0.1 with TF_CONFIG and one --save-dir, kills both with SIGKILL
-after the first checkpoint, starts them again, and checks that they resume,
-finish with identical weights, and that only the chief wrote the save dir.
+The multi-worker test runs the demo config (with the tiny test model) as two
+`pitchfit train` processes on 127.0.0.1 with TF_CONFIG and one --save-dir,
+kills both with SIGKILL after the first checkpoint, starts them again, and
+checks that they resume, finish with identical weights, and that only the
+chief wrote the save dir.
 Each process runs the CLI through tests/distributed_driver.py, which also
 saves its final weights for the comparison.
 """
@@ -21,15 +22,23 @@ import numpy as np
 import pytest
 
 from conftest import REPO
+from conftest import TINY_OVERRIDES
 
 DRIVER = os.path.join(REPO, 'tests', 'distributed_driver.py')
-# The demo config, small: 2 examples per replica, a checkpoint every 2 steps.
+# The demo config with the test suite's tiny model (conftest.TINY_OVERRIDES:
+# the same code paths at a fraction of the CPU), 2 examples per replica, a
+# checkpoint every 2 steps.
 DEMO = ('train', os.path.join(REPO, 'configs', 'demo.yaml'), '-q',
+        *[arg for override in TINY_OVERRIDES if override.startswith('model.')
+          for arg in ('--set', override)],
         '--set', 'data.batch_size=4', '--set', 'train.log_every_steps=2',
         '--set', 'train.checkpoint_every_steps=2',
         '--set', 'train.checkpoint_every_seconds=null',
         '--set', 'data.eval_examples=2')
 STEPS = 6
+# Generous: on a loaded 2-core machine a phase took 10 minutes (a hang would
+# otherwise wait forever in a collective).
+TIMEOUT = 1200
 
 
 def _free_ports(n):
@@ -111,7 +120,7 @@ def test_two_workers_train_resume_after_kill_and_agree(tmp_path):
           for i in range(2)]
       chief_pids.add(processes[0].pid)
       if attempt == 'killed':
-        deadline = time.monotonic() + 600
+        deadline = time.monotonic() + TIMEOUT
         first = save_dir / 'checkpoints' / 'ckpt-2.npz'
         while not first.exists():
           assert all(p.poll() is None for p in processes), _tail(logs[0])
@@ -121,7 +130,7 @@ def test_two_workers_train_resume_after_kill_and_agree(tmp_path):
         killed_at = sorted(os.listdir(save_dir / 'checkpoints'))
         assert f'ckpt-{STEPS}.npz' not in killed_at, killed_at
       else:
-        _wait(processes, 600, logs)
+        _wait(processes, TIMEOUT, logs)
   finally:
     _kill(processes)
 
@@ -162,7 +171,7 @@ def test_mirrored_over_two_logical_cpus(tmp_path):
   process = _start(tmp_path / 'mirrored.npz', args, log,
                    driver_args=('--logical-cpus', '2'))
   try:
-    _wait([process], 600, [log])
+    _wait([process], TIMEOUT, [log])
   finally:
     _kill([process])
   report = _weights(tmp_path / 'mirrored.npz')
