@@ -2,7 +2,7 @@
 
 For tests/test_distributed_training.py, which starts one of these per worker:
 
-  python tests/distributed_driver.py REPORT.npz [--logical-cpus N] -- \\
+  python tests/distributed_driver.py [--logical-cpus N] REPORT.npz -- \\
       train configs/demo.yaml --save-dir DIR --set ...
 
 Before the CLI runs it may split the CPU into N logical devices (for

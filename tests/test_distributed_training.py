@@ -56,7 +56,7 @@ def _start(report, cli_args, log_path, env_extra=(), driver_args=()):
   env = dict(os.environ, **dict(env_extra))
   with open(log_path, 'ab') as log:
     return subprocess.Popen(
-        [sys.executable, DRIVER, str(report), *driver_args, '--', *cli_args],
+        [sys.executable, DRIVER, *driver_args, str(report), '--', *cli_args],
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL, start_new_session=True)
 
