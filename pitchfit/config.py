@@ -410,7 +410,7 @@ def find_config(name_or_path):
       return candidate
   names = sorted({f[:-5] for d in shipped_config_dirs() if os.path.isdir(d)
                   for f in os.listdir(d) if f.endswith('.yaml')})
-  raise ConfigError(f'{name_or_path}: no such file, and no shipped config of '
+  raise ConfigError(f'{name_or_path}: no such config file, and no shipped config of '
                     f'that name (shipped: {", ".join(names) or "none"})')
 
 
