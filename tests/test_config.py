@@ -72,9 +72,18 @@ def test_invalid_yaml_and_missing_file(tmp_path):
 
 
 def test_cross_field_validation(tmp_path):
-  with pytest.raises(config_lib.ConfigError, match='multiple of 512'):
+  with pytest.raises(config_lib.ConfigError, match=r'multiple of model.hop_size \(512\)'):
     config_lib.load(write(tmp_path, 'model: {n_samples: 1000}\n'))
-  with pytest.raises(config_lib.ConfigError, match="one of paper, sung, mixed, got 'opera'"):
+  with pytest.raises(config_lib.ConfigError, match=r'multiple of model.hop_size \(160\)'):
+    config_lib.load(write(tmp_path, 'model: {n_samples: 16100, hop_size: 160}\n'))
+  with pytest.raises(config_lib.ConfigError, match="model.encoder must be"):
+    config_lib.load(write(tmp_path, 'model: {encoder: transformer}\n'))
+  with pytest.raises(config_lib.ConfigError,
+                     match="'wide' has frames of a different hop"):
+    config_lib.load(write(tmp_path, 'data: {synthetic_style: wide}\n'))
+  with pytest.raises(config_lib.ConfigError, match='rt60_s is .least, most. reverberation'):
+    config_lib.load(write(tmp_path, 'data: {synthetic_rt60_s: [0, 1]}\n'))
+  with pytest.raises(config_lib.ConfigError, match="one of paper, sung, mixed, wide, speech, wide_speech, got 'opera'"):
     config_lib.load(write(tmp_path, 'data: {synthetic_style: opera}\n'))
   with pytest.raises(config_lib.ConfigError, match='short_window_fft.*got 2048'):
     config_lib.load(write(tmp_path, 'model: {short_window_fft: 2048}\n'))
@@ -107,5 +116,9 @@ def test_shipped_configs_load():
   repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
   paths = glob.glob(os.path.join(repo, 'configs', '**', '*.yaml'), recursive=True)
   assert len(paths) >= 5
+  from pitchfit.train import recipe as recipe_lib
   for path in paths:
-    config_lib.load(path)
+    if recipe_lib.is_recipe(path):
+      assert recipe_lib.load(path).phases
+    else:
+      config_lib.load(path)
