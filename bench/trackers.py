@@ -265,7 +265,9 @@ class FcpeTracker:
   def track(self, audio):
     torch = self._torch
     x = torch.from_numpy(np.asarray(audio, np.float32))[None, :, None]
-    with torch.inference_mode():
+    # FCPE prints '[error ...] max value is ...' for samples beyond +-1 (a
+    # noisy or reverberant variant can have them) and goes on unchanged.
+    with torch.inference_mode(), contextlib.redirect_stdout(io.StringIO()):
       f0 = self.model.infer(x, sr=SAMPLE_RATE, decoder_mode=self.decoder,
                             threshold=0.0)
     f0 = f0[0, :, 0].numpy().astype(np.float64)
