@@ -49,15 +49,35 @@ def stop(processes, grace_seconds=10.0):
     with contextlib.suppress(ProcessLookupError):
       os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+  deadline = time.monotonic() + grace_seconds
+  while (any(group_alive(p.pid) for p in processes)
+         and time.monotonic() < deadline):
+    time.sleep(0.1)
 
 
 def group_alive(pid):
-  """Whether any process of the process group `pid` still exists."""
-  try:
-    os.killpg(pid, 0)
-  except ProcessLookupError:
-    return False
-  return True
+  """Whether any live (not zombie) process of the process group `pid` exists.
+
+  A SIGKILLed member whose parent died first stays a zombie until init reaps
+  it, and signalling a zombie succeeds, so killpg(pid, 0) alone would call a
+  dead group alive for a while. On Linux /proc says which members still run.
+  """
+  if not os.path.isdir('/proc/self'):
+    try:
+      os.killpg(pid, 0)
+    except ProcessLookupError:
+      return False
+    return True
+  for entry in os.listdir('/proc'):
+    if not entry.isdigit():
+      continue
+    with contextlib.suppress(OSError):
+      with open(f'/proc/{entry}/stat') as f:
+        # pid (comm) state ppid pgrp ...; comm may hold spaces and parens.
+        fields = f.read().rsplit(')', 1)[1].split()
+      if int(fields[2]) == pid and fields[0] != 'Z':
+        return True
+  return False
 
 
 def _tail(path, lines=15):
