@@ -141,8 +141,9 @@ def print_paper_cost(rate, n_workers):
   """What the paper config costs at a cluster's measured rate."""
   per_worker = rate / n_workers
   core_hours = PAPER_EXAMPLES / per_worker / 3600.0
-  print(f'  The paper config ({PAPER_EXAMPLES:,} examples) at '
-        f'{per_worker:.0f} examples/s per worker (1 thread): '
+  print(f'  The paper config ({PAPER_EXAMPLES:,} examples) at the whole '
+        f'build\'s {per_worker:.0f} examples/s per worker (1 thread, start-up '
+        'included, so an upper bound): '
         f'{core_hours:,.0f} worker-core-hours, e.g. '
         f'{core_hours / 100:.1f} h on 100 such workers.')
 
@@ -198,18 +199,22 @@ def main():
   print(f'\nWhole `tfds build`s ({sn_builder.EXAMPLES_PER_CHUNK} examples per '
         'Beam work item); the extra cost of each example beyond a small build '
         'is what a big build pays:')
-  marginal_ms = {}
+  marginal_ms, whole_rate = {}, {}
   for name, flags_context in builds.items():
     with flags_context as flags:
       n_small, t_small = bench_build(args.small_examples, flags)
       n_big, t_big = bench_build(args.examples, flags)
     marginal_ms[name] = 1000.0 * (t_big - t_small) / (n_big - n_small)
+    whole_rate[name] = n_big / t_big
     startup = t_small - n_small * marginal_ms[name] / 1000.0
     print(f'  {name:<25} {n_big / t_big:6.0f} examples/s for {n_big}; '
           f'beyond {n_small}: {1000 / marginal_ms[name]:6.0f} examples/s '
           f'({marginal_ms[name]:.2f} ms/example), start-up {startup:.1f} s')
-  if marginal_ms.get(dask_name, 0) > 0:
-    print_paper_cost(1000.0 / marginal_ms[dask_name], args.dask_workers)
+  if dask_name in whole_rate:
+    # The whole build's rate, start-up included: an upper bound on the cost.
+    # The marginal rate of a cluster is too noisy to price from (the small
+    # build's share of worker warm-up and scheduling varies run to run).
+    print_paper_cost(whole_rate[dask_name], args.dask_workers)
 
   per_example = marginal_ms['in-process (FnApiRunner)']
   bound = max(ms_per_stage, key=ms_per_stage.get)
