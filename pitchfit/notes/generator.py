@@ -19,6 +19,11 @@ examples of every released split are unchanged.
 Example i of a split is a pure function of (seed, i): `generate_example(seed,
 i)` seeds its own `numpy.random.Generator` from both, so any shard rebuilds
 alone, on any worker, identically.
+
+Over 400 lines because the note and the speech generators are one
+distribution: they share the spectral-shape, formant and blend helpers and
+one random stream per example (`generate_notes` hands a whole example to
+`speech_notes` with probability p_speech).
 """
 
 import dataclasses

@@ -21,6 +21,10 @@ The save dir is a `pitchfit train` save dir (config.yaml, checkpoints/,
 history.csv, logs/), so `pitchfit predict --model DIR` and `pitchfit export
 DIR` read it, plus adapt.yaml (the starting model, the method, the files).
 Running the same command again resumes from its newest checkpoint.
+
+Over 400 lines because adaptation is one job from a user's folder to a model:
+finding and screening the audio (with the errors a user sees), the input
+pipeline with its transposed copies, and the resumable training loop.
 """
 
 import dataclasses
