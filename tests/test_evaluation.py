@@ -120,10 +120,14 @@ def test_folder_without_labels_is_a_user_error(tmp_path):
     evaluation.labelled_files(tmp_path)
 
 
-def test_synthetic_dataset_protocol_with_a_model(tiny_model):
+def test_synthetic_dataset_protocol_with_a_model(tiny_model, tmp_path):
+  # An empty data_dir: the generator's examples in their index order, whether
+  # or not `make demo` has built synthetic_notes/tiny in the default data dir
+  # (whose records are in shuffled order).
+  data_dir = str(tmp_path)
   report = evaluation.evaluate_dataset(
       'synthetic_notes/tiny:test', [evaluation.ModelEstimator(tiny_model)],
-      tiny_model, max_examples=3)
+      tiny_model, data_dir=data_dir, max_examples=3)
   items = report.items['pitchfit']
   assert len(items) == 3
   n_frames = tiny_model.config.model.n_frames
@@ -134,7 +138,7 @@ def test_synthetic_dataset_protocol_with_a_model(tiny_model):
   # (RPA 0, RCA 1) on exactly its voiced frames, pooled and per example.
   from pitchfit.evaluate import runs  # pylint: disable=g-import-not-at-top
   refs = [ref for _, _, ref in runs.synthetic_examples(
-      'synthetic_notes/tiny:test', tiny_model, None, 3)]
+      'synthetic_notes/tiny:test', tiny_model, data_dir, 3)]
   n_voiced = [int(np.sum(ref > 0)) for ref in refs]
   assert [item['n_voiced'] for item in items] == n_voiced
   assert 0 < sum(n_voiced) < 3 * n_frames
@@ -153,7 +157,7 @@ def test_synthetic_dataset_protocol_with_a_model(tiny_model):
 
   report = evaluation.evaluate_dataset(
       'synthetic_notes/tiny:test', [Replay('exact', 1.0), Replay('octave', 2.0)],
-      tiny_model, max_examples=3)
+      tiny_model, data_dir=data_dir, max_examples=3)
   for name, rpa in (('exact', 1.0), ('octave', 0.0)):
     pooled = report.pooled[name]
     assert pooled['n_voiced'] == sum(n_voiced)

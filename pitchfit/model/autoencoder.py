@@ -304,5 +304,3 @@ class TranscribingAutoencoder(keras.Model):
     return self._report(losses, total, metrics)
 
 
-
-as_controls = augment.as_controls  # kept for callers of the model module

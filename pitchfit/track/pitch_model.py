@@ -79,9 +79,8 @@ class PitchModel:
 
   @property
   def hop_size(self):
-    """Samples per frame: config.model.hop_size where the config has one."""
-    hop = getattr(self.config.model, 'hop_size', None)
-    return int(hop) if hop else self.n_samples // self.config.model.n_frames
+    """Samples per frame (config.model.hop_size)."""
+    return self.config.model.hop_size
 
   @property
   def n_frames(self):

@@ -60,16 +60,10 @@ def window_weights(n_frames):
 
 
 def f0_bins_hz(model_config):
-  """Centre frequencies [f0_bins] of the model's f0 softmax, Hz (log-spaced).
-
-  NumPy twin of core.frequency_bins_hz (linear in MIDI from f0_hz_min to
-  f0_hz_max).
-  """
-  def midi(hz):
-    return 12.0 * (math.log2(hz) - math.log2(440.0)) + 69.0
-  grid = np.linspace(midi(model_config.f0_hz_min), midi(model_config.f0_hz_max),
-                     model_config.f0_bins)
-  return 440.0 * 2.0 ** ((grid - 69.0) / 12.0)
+  """Centre frequencies [f0_bins] of the model's f0 softmax, Hz (log-spaced)."""
+  from pitchfit.track import decode  # pylint: disable=g-import-not-at-top
+  return decode.log_spaced_bins_hz(model_config.f0_bins, model_config.f0_hz_min,
+                                   model_config.f0_hz_max)
 
 
 def posterior_of(logits):
