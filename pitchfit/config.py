@@ -81,6 +81,8 @@ class ModelConfig:
   cnn_channels: int = 16
   cnn_layers: int = 4
   harmonic_cnn_layers: int = 3
+  # Depthwise-separable convolutions in both encoders (harmonic_cnn.ConvStack).
+  cnn_separable: bool = False
 
   @property
   def n_frames(self):
