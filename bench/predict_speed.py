@@ -1,7 +1,10 @@
 """Real-time factor of `pitchfit.predict` and of librosa's pYIN, in one run.
 
-  python bench/predict_speed.py [--model PATH] [--audio-dir DIR] [--cores 2]
-      [--repeats 3] [--long-minutes 0]
+  python bench/predict_speed.py [--model PATH ...] [--audio-dir DIR]
+      [--cores 2] [--repeats 3] [--long-minutes 0] [--no-pyin]
+
+--model may be given more than once: every model is measured in the same
+run, on the same clips, one after another.
 
 RTF = seconds of compute per second of audio (below 1: faster than real
 time), summed over the clips, the fastest of --repeats passes. Both trackers
@@ -94,8 +97,11 @@ def long_file(pitch_model, minutes):
 
 def main():
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument('--model', help='save dir or exported file [default: '
+  parser.add_argument('--model', action='append', default=None,
+                      help='save dir or exported file, repeatable [default: '
                       'the shipped model]')
+  parser.add_argument('--no-pyin', action='store_true',
+                      help='leave pYIN out (it takes the longest)')
   parser.add_argument('--audio-dir', default=EVAL_DATA)
   parser.add_argument('--cores', type=int, default=2)
   parser.add_argument('--repeats', type=int, default=3)
@@ -116,30 +122,37 @@ def main():
   import pitchfit  # pylint: disable=g-import-not-at-top
   from pitchfit.track import predict as predict_lib  # pylint: disable=g-import-not-at-top
   from pitchfit.errors import UserError  # pylint: disable=g-import-not-at-top
-  try:
-    pitch_model = predict_lib.load_model(args.model)
-  except UserError as e:
-    sys.exit(f'predict_speed: {e}')
+  models = []
+  for path in args.model or [None]:
+    try:
+      models.append(predict_lib.load_model(path))
+    except UserError as e:
+      sys.exit(f'predict_speed: {e}')
 
   clips = load_clips(args.audio_dir)
   seconds = sum(audio.size for _, audio in clips) / 16000.0
-  print(f'model: {pitch_model.source} (window {pitch_model.n_samples} '
-        f'samples, {pitch_model.config.model.n_frames} frames)')
   print(f'audio: {len(clips)} clips, {seconds:.1f} s at 16 kHz; '
         f'{len(os.sched_getaffinity(0))} cores; load average '
         f'{os.getloadavg()[0]:.2f}')
-  results = {
-      'pitchfit.predict': measure(
-          lambda a: pitchfit.predict(a, 16000, model=pitch_model), clips,
-          args.repeats),
-      'librosa.pyin': measure(pyin, clips, args.repeats),
-  }
+  results = {}
+  for i, pitch_model in enumerate(models):
+    print(f'model {i + 1}: {pitch_model.source} (window '
+          f'{pitch_model.n_samples} samples, '
+          f'{pitch_model.config.model.n_frames} frames)')
+    results[f'pitchfit model {i + 1}'] = measure(
+        lambda a, m=pitch_model: pitchfit.predict(a, 16000, model=m), clips,
+        args.repeats)
+  if not args.no_pyin:
+    results['librosa.pyin'] = measure(pyin, clips, args.repeats)
   print(f'{"tracker":18s} {"RTF wall":>9s} {"RTF cpu":>9s} {"x real time":>12s}')
   for name, (wall, cpu) in results.items():
     print(f'{name:18s} {wall / seconds:9.4f} {cpu / seconds:9.4f} '
           f'{seconds / wall:11.1f}x')
-  ratio = results['librosa.pyin'][0] / results['pitchfit.predict'][0]
-  print(f'pitchfit.predict is {ratio:.1f}x as fast as pYIN (wall clock).')
+  first = results['pitchfit model 1'][0]
+  for name, (wall, _) in results.items():
+    if name != 'pitchfit model 1':
+      print(f'{name} takes {wall / first:.2f}x the wall time of model 1.')
+  pitch_model = models[0]
   if args.long_minutes:
     rtf, before, after = long_file(pitch_model, args.long_minutes)
     print(f'{args.long_minutes}-min 44.1-kHz file from disk: RTF {rtf:.4f}; '

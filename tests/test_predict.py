@@ -22,11 +22,12 @@ from tests.predict_fixtures import StubModel, tiny_model, tiny_save_dir, tone, w
 
 
 def track(model, audio, step_ms=10.0, block=None, batch_size=8,
-          half_hop=False):
+          half_hop=False, stride_frames=None):
   """Runs a StreamingTracker, pushing `block` samples at a time."""
   # No high-pass: the stub's f0 is its input signal itself.
   tracker = streaming.StreamingTracker(model, step_ms, batch_size, half_hop,
-                                       highpass=False)
+                                       highpass=False,
+                                       stride_frames=stride_frames)
   chunks = []
   block = block or max(1, audio.size)
   for start in range(0, audio.size, block):
@@ -35,14 +36,17 @@ def track(model, audio, step_ms=10.0, block=None, batch_size=8,
   return streaming.concatenate(chunks)
 
 
-@pytest.mark.parametrize('half_hop', [False, True])
+@pytest.mark.parametrize('half_hop,stride_frames', [
+    (False, None), (True, None), (False, 6), (True, 7)])
 @pytest.mark.parametrize('n_samples,step_ms', [
     (1, 10.0), (16, 10.0), (160, 10.0), (161, 10.0), (16000, 10.0),
     (52800, 5.8), (40000, 32.0), (9000, 1.0)])
-def test_one_row_per_step_before_the_end(n_samples, step_ms, half_hop):
+def test_one_row_per_step_before_the_end(n_samples, step_ms, half_hop,
+                                         stride_frames):
   model = StubModel(n_frames=8)
   times, frequency, confidence = track(model, np.zeros(n_samples, np.float32),
-                                       step_ms, half_hop=half_hop)
+                                       step_ms, half_hop=half_hop,
+                                       stride_frames=stride_frames)
   expected_rows = math.ceil(n_samples / (step_ms * 16.0) - 1e-9)
   assert times.size == frequency.size == confidence.size == expected_rows
   np.testing.assert_allclose(times, np.arange(expected_rows) * step_ms / 1000.0)
@@ -50,19 +54,35 @@ def test_one_row_per_step_before_the_end(n_samples, step_ms, half_hop):
 
 
 @pytest.mark.parametrize('half_hop', [False, True])
-@pytest.mark.parametrize('n_frames', [8, 9, 125])
-def test_stitched_track_follows_the_signal_at_the_right_times(n_frames,
-                                                             half_hop):
+@pytest.mark.parametrize('n_frames,stride_frames', [
+    (8, None), (9, None), (125, None), (8, 6), (9, 9), (125, 93)])
+def test_stitched_track_follows_the_signal_at_the_right_times(
+    n_frames, stride_frames, half_hop):
   """With a stub whose f0 is exp(signal), a ramp comes back exactly."""
   model = StubModel(n_frames=n_frames)
   n = 16000 * 7 + 123
   ramp = np.linspace(3.0, 6.0, n).astype(np.float32)  # log-f0 at each sample
   times, frequency, _ = track(model, ramp, step_ms=10.0, block=5000,
-                              half_hop=half_hop)
+                              half_hop=half_hop, stride_frames=stride_frames)
   last_real_frame_s = ((n - 1) // 512) * 512 / 16000.0
   inside = times <= last_real_frame_s
   expected = np.interp(times[inside] * 16000.0, np.arange(n), ramp)
   np.testing.assert_allclose(np.log(frequency[inside]), expected, atol=1e-3)
+
+
+def test_fewer_windows_for_convolutional_models():
+  """The CNN's windows overlap by its context, the ResNet's by half."""
+  model = StubModel(n_frames=100)
+  assert streaming.default_stride_frames(model) == 50
+  model.config.model.encoder = 'harmonic_cnn'
+  assert streaming.default_stride_frames(model) == (
+      100 - 2 * streaming.CONV_CONTEXT_FRAMES)
+  weights = streaming.window_weights(100, 68)
+  # Ramps over the 32 shared frames, flat between: two neighbours sum to a
+  # constant wherever they overlap.
+  np.testing.assert_allclose(weights[68:] + weights[:32], weights[50])
+  with pytest.raises(ValueError, match='stride_frames'):
+    streaming.StreamingTracker(model, stride_frames=101)
 
 
 def test_cross_fading_leaves_no_seams_at_window_boundaries():

@@ -1,10 +1,12 @@
 """The streaming tracker: a signal of any length through a model with a fixed window.
 
-  1. windows of the model's `n_samples` start every half window (rounded to
-     whole frames), the first one half a window before time 0 (zeros there),
-     so every frame is seen by two windows;
-  2. each window's frames are weighted by a triangle (small at its edges,
-     where the model lacks context, largest in its centre) and the
+  1. windows of the model's `n_samples` start every `stride` frames (half a
+     window for models that read the whole window, as the ResNet's GRU does;
+     less overlap for the convolutional models, whose frames see only a few
+     neighbours: `default_stride_frames`), the first one a stride before
+     time 0 (zeros there), so every frame is seen by one or two windows;
+  2. each window's frames are weighted by a ramp over the overlap (small at
+     its edges, where the model lacks context, flat in its centre) and the
      overlapping windows are cross-faded: log-f0 and confidence (and the f0
      posterior, when asked for) are weighted means, so there are no seams at
      window boundaries; where two windows disagree on a frame's pitch by a
@@ -49,14 +51,38 @@ def uses_half_hop(pitch_model, half_hop=HALF_HOP):
 BATCH_SIZE = 8            # windows per model call: bounded memory, good speed
 
 
-def window_weights(n_frames):
-  """Triangle [n_frames] peaking mid-window, > 0 everywhere.
+# Frames of context a convolutional model's frame needs on each side before a
+# window edge stops mattering: its receptive field (7 frames for the default
+# 4 + 3 layers of 3x3) plus half the longest STFT window (6.4 frames of 10 ms).
+CONV_CONTEXT_FRAMES = 16
 
-  With windows half a window apart (n_frames even) two overlapping triangles
-  sum to a constant, so a cross-fade never changes the level.
+
+def default_stride_frames(pitch_model):
+  """Frames between window starts: half a window, or less overlap for CNNs.
+
+  The ResNet models read the whole window through a GRU, so a frame near a
+  window edge is a worse estimate than one in its centre: windows overlap
+  by half. The log-frequency CNN sees CONV_CONTEXT_FRAMES on each side and a
+  window-wide level only, so windows overlap by twice that.
   """
+  n_frames = pitch_model.n_samples // pitch_model.hop_size
+  if getattr(pitch_model.config.model, 'encoder', 'resnet') == 'harmonic_cnn':
+    return max(n_frames // 2, n_frames - 2 * CONV_CONTEXT_FRAMES)
+  return n_frames // 2
+
+
+def window_weights(n_frames, stride=None):
+  """Cross-fade weights [n_frames], > 0 everywhere, flat in the middle.
+
+  Each edge ramps up over the frames the window shares with its neighbour
+  (n_frames - stride; stride defaults to half a window, a triangle), so the
+  weights of overlapping windows sum to a constant and a cross-fade never
+  changes the level.
+  """
+  stride = n_frames // 2 if stride is None else stride
+  overlap = max(n_frames - stride, 1)
   k = np.arange(n_frames, dtype=np.float64)
-  return np.minimum(k + 0.5, n_frames - k - 0.5)
+  return np.minimum(np.minimum(k + 0.5, n_frames - k - 0.5), overlap)
 
 
 def f0_bins_hz(model_config):
@@ -115,8 +141,8 @@ def frame_estimates(pitch_model, windows, fmin=None, fmax=None,
 class _Stitcher:
   """Cross-fades per-window frame values into one frame sequence.
 
-  Window i covers global frames [(i - 1) * half, (i - 1) * half + n_frames):
-  the first window starts half a window before frame 0. Once window i is
+  Window i covers global frames [(i - 1) * stride, (i - 1) * stride +
+  n_frames): the first window starts a stride before frame 0. Once window i is
   added, frames before the next window's first frame are final.
 
   Each frame carries k values (log-f0 first). Where the windows seeing a
@@ -129,13 +155,13 @@ class _Stitcher:
 
   AGREE_CENTS = 100.0
 
-  def __init__(self, n_frames, half, k=2):
-    self.weights = window_weights(n_frames)
+  def __init__(self, n_frames, stride, k=2):
+    self.weights = window_weights(n_frames, stride)
     self.n_frames = n_frames
-    self.half = half
+    self.stride = stride
     self.k = k
     self.n_windows = 0
-    self.base = -half                       # global frame of the rows' first
+    self.base = -stride                      # global frame of the rows' first
     # Columns: weighted sums [k], weight, best weight, best values [k], the
     # min and max of log-f0 over the windows seen.
     self._rows = np.zeros((0, 2 * k + 4))
@@ -152,7 +178,7 @@ class _Stitcher:
       (first global frame index, values [n, k]); n may be 0.
     """
     k = self.k
-    start = (self.n_windows - 1) * self.half - self.base
+    start = (self.n_windows - 1) * self.stride - self.base
     needed = start + self.n_frames - self._rows.shape[0]
     if needed > 0:
       self._rows = np.concatenate([self._rows, self._empty(needed)])
@@ -166,7 +192,7 @@ class _Stitcher:
     rows[:, -2] = np.minimum(rows[:, -2], values[:, 0])
     rows[:, -1] = np.maximum(rows[:, -1], values[:, 0])
     self.n_windows += 1
-    final_end = (self.n_windows - 1) * self.half  # next window's first frame
+    final_end = (self.n_windows - 1) * self.stride  # next window's first frame
     n_final = final_end - self.base
     done, self._rows = self._rows[:n_final], self._rows[n_final:]
     first = self.base
@@ -188,13 +214,12 @@ class _WindowPass:
   `pending` until the tracker turns them into rows.
   """
 
-  def __init__(self, n_frames, hop, window, delay, k):
-    half = n_frames // 2
+  def __init__(self, n_frames, stride_frames, hop, window, delay, k):
     self.hop = hop
     self.window = window
     self.delay = delay
-    self.stride = half * hop               # samples between window starts
-    self.stitcher = _Stitcher(n_frames, half, k)
+    self.stride = stride_frames * hop      # samples between window starts
+    self.stitcher = _Stitcher(n_frames, stride_frames, k)
     self.next_start = -(self.stride + delay)  # stream sample of next window
     self.pending = []                      # (frame samples, values [n, k])
     self.final_until = -np.inf             # sample of the last final frame
@@ -202,7 +227,7 @@ class _WindowPass:
   def windows_for(self, last_sample):
     """Windows needed in all for frames up to the one after last_sample."""
     last_frame = int((last_sample + self.delay) // self.hop) + 1
-    return last_frame // self.stitcher.half + 2  # frames < (n-1)*half final
+    return last_frame // self.stitcher.stride + 2  # frames < (n-1)*stride final
 
   def end_for(self, windows_needed):
     """The stream sample where the last needed window ends."""
@@ -240,7 +265,7 @@ class StreamingTracker:
 
   def __init__(self, pitch_model, step_ms=DEFAULT_STEP_MS,
                batch_size=None, half_hop=HALF_HOP, fmin=None, fmax=None,
-               posterior=False, highpass=True):
+               posterior=False, highpass=True, stride_frames=None):
     if not step_ms > 0:
       raise UserError(f'step must be positive, not {step_ms} ms')
     self.model = pitch_model
@@ -252,8 +277,12 @@ class StreamingTracker:
     n_frames = pitch_model.n_samples // hop
     k = 2 + (pitch_model.config.model.f0_bins if posterior else 0)
     delays = (0, hop // 2) if uses_half_hop(pitch_model, half_hop) else (0,)
-    self._passes = [_WindowPass(n_frames, hop, pitch_model.n_samples, d, k)
-                    for d in delays]
+    stride = stride_frames or default_stride_frames(pitch_model)
+    if not n_frames // 2 <= stride <= n_frames:
+      raise ValueError(f'stride_frames must be in [{n_frames // 2}, '
+                       f'{n_frames}], not {stride}')
+    self._passes = [_WindowPass(n_frames, stride, hop, pitch_model.n_samples,
+                                d, k) for d in delays]
     # highpass=False only for stand-in models whose output is their input.
     self._highpass = (conditioning.HighPass(pitch_model.sample_rate)
                       if highpass else lambda audio: audio)
