@@ -22,12 +22,13 @@ from tests.predict_fixtures import StubModel, tiny_model, tiny_save_dir, tone, w
 
 
 def track(model, audio, step_ms=10.0, block=None, batch_size=8,
-          half_hop=False, stride_frames=None):
+          half_hop=False, stride_frames=None, lead_frames=None):
   """Runs a StreamingTracker, pushing `block` samples at a time."""
   # No high-pass: the stub's f0 is its input signal itself.
   tracker = streaming.StreamingTracker(model, step_ms, batch_size, half_hop,
                                        highpass=False,
-                                       stride_frames=stride_frames)
+                                       stride_frames=stride_frames,
+                                       lead_frames=lead_frames)
   chunks = []
   block = block or max(1, audio.size)
   for start in range(0, audio.size, block):
@@ -36,17 +37,19 @@ def track(model, audio, step_ms=10.0, block=None, batch_size=8,
   return streaming.concatenate(chunks)
 
 
-@pytest.mark.parametrize('half_hop,stride_frames', [
-    (False, None), (True, None), (False, 6), (True, 7)])
+@pytest.mark.parametrize('half_hop,stride_frames,lead_frames', [
+    (False, None, None), (True, None, None), (False, 6, None), (True, 7, 0),
+    (False, 6, 0), (False, 8, 3)])
 @pytest.mark.parametrize('n_samples,step_ms', [
     (1, 10.0), (16, 10.0), (160, 10.0), (161, 10.0), (16000, 10.0),
     (52800, 5.8), (40000, 32.0), (9000, 1.0)])
 def test_one_row_per_step_before_the_end(n_samples, step_ms, half_hop,
-                                         stride_frames):
+                                         stride_frames, lead_frames):
   model = StubModel(n_frames=8)
   times, frequency, confidence = track(model, np.zeros(n_samples, np.float32),
                                        step_ms, half_hop=half_hop,
-                                       stride_frames=stride_frames)
+                                       stride_frames=stride_frames,
+                                       lead_frames=lead_frames)
   expected_rows = math.ceil(n_samples / (step_ms * 16.0) - 1e-9)
   assert times.size == frequency.size == confidence.size == expected_rows
   np.testing.assert_allclose(times, np.arange(expected_rows) * step_ms / 1000.0)
@@ -54,16 +57,18 @@ def test_one_row_per_step_before_the_end(n_samples, step_ms, half_hop,
 
 
 @pytest.mark.parametrize('half_hop', [False, True])
-@pytest.mark.parametrize('n_frames,stride_frames', [
-    (8, None), (9, None), (125, None), (8, 6), (9, 9), (125, 93)])
+@pytest.mark.parametrize('n_frames,stride_frames,lead_frames', [
+    (8, None, None), (9, None, None), (125, None, None), (8, 6, None),
+    (9, 9, 0), (125, 93, 0), (8, 5, 2)])
 def test_stitched_track_follows_the_signal_at_the_right_times(
-    n_frames, stride_frames, half_hop):
+    n_frames, stride_frames, lead_frames, half_hop):
   """With a stub whose f0 is exp(signal), a ramp comes back exactly."""
   model = StubModel(n_frames=n_frames)
   n = 16000 * 7 + 123
   ramp = np.linspace(3.0, 6.0, n).astype(np.float32)  # log-f0 at each sample
   times, frequency, _ = track(model, ramp, step_ms=10.0, block=5000,
-                              half_hop=half_hop, stride_frames=stride_frames)
+                              half_hop=half_hop, stride_frames=stride_frames,
+                              lead_frames=lead_frames)
   last_real_frame_s = ((n - 1) // 512) * 512 / 16000.0
   inside = times <= last_real_frame_s
   expected = np.interp(times[inside] * 16000.0, np.arange(n), ramp)
@@ -77,6 +82,7 @@ def test_fewer_windows_for_convolutional_models():
   model.config.model.encoder = 'harmonic_cnn'
   assert streaming.default_stride_frames(model) == (
       100 - 2 * streaming.CONV_CONTEXT_FRAMES)
+  assert streaming.default_lead_frames(model, 68) == 0
   weights = streaming.window_weights(100, 68)
   # Ramps over the 32 shared frames, flat between: two neighbours sum to a
   # constant wherever they overlap.

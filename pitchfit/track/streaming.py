@@ -4,7 +4,8 @@
      window for models that read the whole window, as the ResNet's GRU does;
      less overlap for the convolutional models, whose frames see only a few
      neighbours: `default_stride_frames`), the first one a stride before
-     time 0 (zeros there), so every frame is seen by one or two windows;
+     time 0 (zeros there) for the ResNets, at time 0 for the CNNs
+     (`default_lead_frames`), so every frame is seen by one or two windows;
   2. each window's frames are weighted by a ramp over the overlap (small at
      its edges, where the model lacks context, flat in its centre) and the
      overlapping windows are cross-faded: log-f0 and confidence (and the f0
@@ -69,6 +70,21 @@ def default_stride_frames(pitch_model):
   if getattr(pitch_model.config.model, 'encoder', 'resnet') == 'harmonic_cnn':
     return max(n_frames // 2, n_frames - 2 * CONV_CONTEXT_FRAMES)
   return n_frames // 2
+
+
+def default_lead_frames(pitch_model, stride):
+  """Frames of zeros before time 0 in the first window: a stride, or none.
+
+  A ResNet's first frames are better estimated from the middle of a window
+  that starts in silence before the audio, so its first window starts a
+  stride early. A CNN frame sees the same zeros at a window's edge (its STFT
+  pads with them), while a window that is mostly padding sets the per-window
+  level normalisation from silence: its first window starts at time 0, and
+  a short file costs one window less.
+  """
+  if getattr(pitch_model.config.model, 'encoder', 'resnet') == 'harmonic_cnn':
+    return 0
+  return stride
 
 
 def window_weights(n_frames, stride=None):
@@ -141,8 +157,8 @@ def frame_estimates(pitch_model, windows, fmin=None, fmax=None,
 class _Stitcher:
   """Cross-fades per-window frame values into one frame sequence.
 
-  Window i covers global frames [(i - 1) * stride, (i - 1) * stride +
-  n_frames): the first window starts a stride before frame 0. Once window i is
+  Window i covers global frames [i * stride - lead, i * stride - lead +
+  n_frames): the first window starts `lead` frames before frame 0. Once window i is
   added, frames before the next window's first frame are final.
 
   Each frame carries k values (log-f0 first). Where the windows seeing a
@@ -155,13 +171,14 @@ class _Stitcher:
 
   AGREE_CENTS = 100.0
 
-  def __init__(self, n_frames, stride, k=2):
+  def __init__(self, n_frames, stride, k=2, lead=None):
     self.weights = window_weights(n_frames, stride)
     self.n_frames = n_frames
     self.stride = stride
+    self.lead = stride if lead is None else lead
     self.k = k
     self.n_windows = 0
-    self.base = -stride                      # global frame of the rows' first
+    self.base = -self.lead                     # global frame of the rows' first
     # Columns: weighted sums [k], weight, best weight, best values [k], the
     # min and max of log-f0 over the windows seen.
     self._rows = np.zeros((0, 2 * k + 4))
@@ -178,7 +195,7 @@ class _Stitcher:
       (first global frame index, values [n, k]); n may be 0.
     """
     k = self.k
-    start = (self.n_windows - 1) * self.stride - self.base
+    start = self.n_windows * self.stride - self.lead - self.base
     needed = start + self.n_frames - self._rows.shape[0]
     if needed > 0:
       self._rows = np.concatenate([self._rows, self._empty(needed)])
@@ -192,7 +209,7 @@ class _Stitcher:
     rows[:, -2] = np.minimum(rows[:, -2], values[:, 0])
     rows[:, -1] = np.maximum(rows[:, -1], values[:, 0])
     self.n_windows += 1
-    final_end = (self.n_windows - 1) * self.stride  # next window's first frame
+    final_end = self.n_windows * self.stride - self.lead  # next window's first
     n_final = final_end - self.base
     done, self._rows = self._rows[:n_final], self._rows[n_final:]
     first = self.base
@@ -209,25 +226,28 @@ class _WindowPass:
   """Windows of the stream delayed by `delay` samples, stitched into frames.
 
   The pass's windows start every `stride` samples, the first at
-  -(stride + delay) (zeros before the stream), so frame j of the pass is
+  -(lead + delay) (zeros before the stream), so frame j of the pass is
   centred at (j * hop - delay) samples of the stream. Final frames wait in
   `pending` until the tracker turns them into rows.
   """
 
-  def __init__(self, n_frames, stride_frames, hop, window, delay, k):
+  def __init__(self, n_frames, stride_frames, hop, window, delay, k,
+               lead_frames=None):
     self.hop = hop
     self.window = window
     self.delay = delay
     self.stride = stride_frames * hop      # samples between window starts
-    self.stitcher = _Stitcher(n_frames, stride_frames, k)
-    self.next_start = -(self.stride + delay)  # stream sample of next window
+    self.stitcher = _Stitcher(n_frames, stride_frames, k, lead_frames)
+    self.lead = self.stitcher.lead * hop   # samples of zeros before the first
+    self.next_start = -(self.lead + delay)  # stream sample of next window
     self.pending = []                      # (frame samples, values [n, k])
     self.final_until = -np.inf             # sample of the last final frame
 
   def windows_for(self, last_sample):
     """Windows needed in all for frames up to the one after last_sample."""
     last_frame = int((last_sample + self.delay) // self.hop) + 1
-    return last_frame // self.stitcher.stride + 2  # frames < (n-1)*stride final
+    # Frames before n * stride - lead are final after n windows.
+    return (last_frame + self.stitcher.lead) // self.stitcher.stride + 1
 
   def end_for(self, windows_needed):
     """The stream sample where the last needed window ends."""
@@ -265,7 +285,8 @@ class StreamingTracker:
 
   def __init__(self, pitch_model, step_ms=DEFAULT_STEP_MS,
                batch_size=None, half_hop=HALF_HOP, fmin=None, fmax=None,
-               posterior=False, highpass=True, stride_frames=None):
+               posterior=False, highpass=True, stride_frames=None,
+               lead_frames=None):
     if not step_ms > 0:
       raise UserError(f'step must be positive, not {step_ms} ms')
     self.model = pitch_model
@@ -281,8 +302,12 @@ class StreamingTracker:
     if not n_frames // 2 <= stride <= n_frames:
       raise ValueError(f'stride_frames must be in [{n_frames // 2}, '
                        f'{n_frames}], not {stride}')
+    lead = (default_lead_frames(pitch_model, stride) if lead_frames is None
+            else lead_frames)
+    if not 0 <= lead <= stride:
+      raise ValueError(f'lead_frames must be in [0, {stride}], not {lead}')
     self._passes = [_WindowPass(n_frames, stride, hop, pitch_model.n_samples,
-                                d, k) for d in delays]
+                                d, k, lead) for d in delays]
     # highpass=False only for stand-in models whose output is their input.
     self._highpass = (conditioning.HighPass(pitch_model.sample_rate)
                       if highpass else lambda audio: audio)
