@@ -14,7 +14,9 @@ import pitchfit
 SAMPLE_RATE = 22050          # not the model's 16 kHz: resampling is on the path
 NOTE_S = 0.8
 GAP_S = 0.4
-F0S_HZ = (55.0, 110.0, 220.0, 440.0, 880.0)   # five octaves of the 20-1200 Hz range
+# Seven octaves of the default model's 27.5-4435 Hz range. C1 (32.7 Hz) is
+# left out: the model reads this tone 89 cents flat (docs/default_model.md).
+F0S_HZ = (55.0, 110.0, 220.0, 440.0, 880.0, 1760.0, 3520.0)
 EDGE_S = 0.06                # frames this close to a note's edges are not scored
 NOISE_DBFS = -60.0           # the gaps: quiet noise (above the -70 dBFS silence gate)
 
@@ -51,7 +53,7 @@ def test_each_note_has_its_pitch_and_is_voiced(notes_and_track, index):
   inside = (times > start + EDGE_S) & (times < end - EDGE_S)
   cents = 1200 * np.abs(np.log2(frequency[inside] / f0))
   # Raw pitch accuracy at 50 cents (measured 1.0 on every note, median
-  # error 2-9 cents); an octave error is 1200 cents.
+  # error 0-6 cents); an octave error is 1200 cents.
   assert np.mean(cents < 50) >= 0.95, (f0, np.median(cents))
   assert np.median(cents) < 20
   assert np.mean(confidence[inside] >= 0.5) >= 0.95  # measured: all >= 0.999
@@ -67,11 +69,15 @@ def test_quiet_noise_between_notes_is_unvoiced(notes_and_track):
 
 
 def test_voicing_starts_and_ends_with_each_note(notes_and_track):
-  """The time axis is right. Voiced rows begin and end near each note's true
-  onset and offset (measured: on time for the three low notes, up to two
-  rows early and four late for the high ones, symmetrically); a shift of the
-  whole track by one 10-ms row moves every onset and offset the same way, so
-  the mean of onset and offset errors is held to 6 ms (measured: 2 ms)."""
+  """The time axis is right, and voicing follows the notes.
+
+  Up to 220 Hz, voiced rows begin and end within a row of each note's true
+  onset and offset (measured: 0-10 ms), so a shift of the whole track by one
+  10-ms row moves the mean of their onset and offset errors past 6 ms
+  (measured: under 2 ms). From 440 Hz up the model hears a note coming:
+  voicing starts 50-60 ms early and ends 20 ms late (measured; the 128-ms
+  STFT window reaches 64 ms either side of a frame); held to one row more,
+  and documented in docs/default_model.md."""
   spans, times, _, confidence = notes_and_track
   voiced = confidence >= 0.5
   onset_errors, offset_errors = [], []
@@ -80,10 +86,14 @@ def test_voicing_starts_and_ends_with_each_note(notes_and_track):
     rows = times[near & voiced]
     onset_errors.append(rows[0] - start)
     offset_errors.append(rows[-1] - end)
-  assert np.max(np.abs(onset_errors)) < 0.03, onset_errors
-  assert np.max(np.abs(offset_errors)) < 0.05, offset_errors
-  assert abs(np.mean(onset_errors) + np.mean(offset_errors)) / 2 < 0.006, (
+  low = np.array([f0 <= 220.0 for _, _, f0 in spans])
+  onset_errors, offset_errors = np.array(onset_errors), np.array(offset_errors)
+  assert np.max(np.abs(onset_errors[low])) < 0.015, onset_errors
+  assert np.max(np.abs(offset_errors[low])) < 0.015, offset_errors
+  assert abs(np.mean(onset_errors[low]) + np.mean(offset_errors[low])) / 2 < 0.006, (
       onset_errors, offset_errors)
+  assert np.all((onset_errors[~low] > -0.075) & (onset_errors[~low] < 0.015)), onset_errors
+  assert np.all((offset_errors[~low] > -0.015) & (offset_errors[~low] < 0.035)), offset_errors
 
 
 def test_grid_is_every_10_ms_from_zero(notes_and_track):

@@ -30,6 +30,22 @@ from pitchfit.errors import UserError
 METADATA_NAME = 'pitchfit'
 FORMAT_VERSION = 1
 OUTPUT_KEYS = ('f0_hz', 'f0_logits', 'harm_amps', 'noise_magnitudes')
+# Interpreter threads when none are asked for: LiteRT's own default is one.
+# The default model runs one 1-s window per call (batch 1), and two threads
+# took its in-memory real-time factor from 0.025 to 0.017 on two cores
+# (experiments/default_model_v3); beyond four, XNNPACK's gains are small.
+MAX_DEFAULT_THREADS = 4
+
+
+def default_num_threads():
+  """Threads for the interpreter: the CPUs this process may use, at most 4."""
+  try:
+    n = len(os.sched_getaffinity(0))
+  except AttributeError:  # not on Linux
+    n = os.cpu_count() or 1
+  return max(1, min(MAX_DEFAULT_THREADS, n))
+
+
 _INSTALL_HINT = ('ai-edge-litert is not installed; `pip install '
                  'ai-edge-litert==2.3.0` (a dependency of pitchfit)')
 
@@ -128,8 +144,8 @@ class LiteRTModel:
     try:
       # The runtime prints an INFO line about its CPU delegate on fd 2.
       with stderr_silenced():
-        self._interpreter = Interpreter(model_content=data,
-                                        num_threads=num_threads)
+        self._interpreter = Interpreter(
+            model_content=data, num_threads=num_threads or default_num_threads())
         self._interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as e:
       raise UserError(f'{path}: LiteRT cannot load this model '
