@@ -15,7 +15,6 @@ import os
 import typing
 from typing import Optional
 
-import yaml
 
 from pitchfit.io import atomic
 from pitchfit.errors import UserError
@@ -277,6 +276,7 @@ def _set_nested(tree, dotted_key, value):
 
 def parse_overrides(overrides):
   """['a.b=1', ...] -> [('a.b', 1), ...]; values are parsed as YAML."""
+  import yaml  # pylint: disable=g-import-not-at-top  (not on the tracking path)
   parsed = []
   for item in overrides or ():
     if '=' not in item:
@@ -307,6 +307,7 @@ def from_dict(values, source='<dict>', overrides=(), check=True):
 
 def load(path, overrides=()):
   """Reads and validates a YAML config file. Raises ConfigError."""
+  import yaml  # pylint: disable=g-import-not-at-top  (not on the tracking path)
   if not os.path.isfile(path):
     raise ConfigError(f'{path}: no such config file')
   try:
@@ -394,12 +395,14 @@ def to_dict(config):
 
 def dump(config, path):
   """Writes the resolved config as YAML, atomically."""
+  import yaml  # pylint: disable=g-import-not-at-top  (not on the tracking path)
   with atomic.atomic_open(path) as f:
     yaml.safe_dump(to_dict(config), f, sort_keys=False)
 
 
 def dumps(config):
   """The resolved config as YAML text."""
+  import yaml  # pylint: disable=g-import-not-at-top  (not on the tracking path)
   return yaml.safe_dump(to_dict(config), sort_keys=False)
 
 

@@ -32,7 +32,6 @@ import hashlib
 import os
 
 import numpy as np
-import yaml
 
 from pitchfit.io import atomic
 
@@ -227,6 +226,9 @@ def ensure_calibrated(pitch_model):
   """
   if pitch_model.voicing is not None:
     return pitch_model.voicing
+  # Here only for TensorFlow models without a stored calibration: the
+  # LiteRT tracking path never loads yaml.
+  import yaml  # pylint: disable=g-import-not-at-top
   cache = cache_path(pitch_model.source) if pitch_model.source else None
   if cache and os.path.isfile(cache):
     try:
