@@ -78,6 +78,7 @@ METHODS = {
     'transposition_no_synthetic': Method(synthetic_batch=0),
     'transposition_lr1e-5': Method(learning_rate=1e-5),
     'transposition_harmonic_only': Method(freeze='sinusoidal'),
+    'transposition_lr1e-4': Method(learning_rate=1e-4),
     'transposition_long': Method(steps=1200),
     'paper': Method(transposition_weight=0.0, paper_losses=True),
     'synthetic_only': Method(transposition_weight=0.0),
