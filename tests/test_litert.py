@@ -118,3 +118,11 @@ def test_shipped_tflite_scores_the_weights_rpa_on_eval_data(default_pair):
                                         [evaluation.ModelEstimator(model)])
     rpa[name] = report.pooled['pitchfit']['rpa']
   assert abs(rpa['lite'] - rpa['keras']) <= 0.0005, rpa  # 0.05 point
+
+
+def test_default_threads_follow_the_cpus_up_to_four(monkeypatch):
+  monkeypatch.setattr(os, 'sched_getaffinity', lambda pid: set(range(16)),
+                      raising=False)
+  assert litert_model.default_num_threads() == litert_model.MAX_DEFAULT_THREADS == 4
+  monkeypatch.setattr(os, 'sched_getaffinity', lambda pid: {3}, raising=False)
+  assert litert_model.default_num_threads() == 1
