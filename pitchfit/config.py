@@ -15,7 +15,6 @@ import os
 import typing
 from typing import Optional
 
-
 from pitchfit.io import atomic
 from pitchfit.errors import UserError
 

@@ -84,9 +84,10 @@ class ConvStack(layers.Layer):
 
   separable: depthwise-separable convolutions (a k_time x k_freq filter per
   channel, then a 1x1 mix) in the blocks; separable_stem: in the stem too
-  (worth it only when c_in is more than a few channels). On a grid of a few hundred bins x 100 frames
-  the convolutions are nearly all of the model's compute; a separable 3x3 at
-  16 channels costs 400 multiply-adds per position against 2,304.
+  (worth it only when c_in is more than a few channels). On a grid of a few
+  hundred bins x 100 frames the convolutions are nearly all of the model's
+  compute; a separable 3x3 at 16 channels costs 400 multiply-adds per
+  position against 2,304.
   """
 
   def __init__(self, channels, n_layers, kernel=(3, 3), dilations=None,

@@ -145,7 +145,8 @@ class LiteRTModel:
       # The runtime prints an INFO line about its CPU delegate on fd 2.
       with stderr_silenced():
         self._interpreter = Interpreter(
-            model_content=data, num_threads=num_threads or default_num_threads())
+            model_content=data,
+            num_threads=num_threads or default_num_threads())
         self._interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as e:
       raise UserError(f'{path}: LiteRT cannot load this model '

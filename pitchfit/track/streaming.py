@@ -58,6 +58,12 @@ BATCH_SIZE = 8            # windows per model call: bounded memory, good speed
 CONV_CONTEXT_FRAMES = 16
 
 
+def _is_convolutional(pitch_model):
+  """True for the log-frequency CNN models (the ResNets read whole windows)."""
+  encoder = getattr(pitch_model.config.model, 'encoder', 'resnet')
+  return encoder == 'harmonic_cnn'
+
+
 def default_stride_frames(pitch_model):
   """Frames between window starts: half a window, or less overlap for CNNs.
 
@@ -67,7 +73,7 @@ def default_stride_frames(pitch_model):
   window-wide level only, so windows overlap by twice that.
   """
   n_frames = pitch_model.n_samples // pitch_model.hop_size
-  if getattr(pitch_model.config.model, 'encoder', 'resnet') == 'harmonic_cnn':
+  if _is_convolutional(pitch_model):
     return max(n_frames // 2, n_frames - 2 * CONV_CONTEXT_FRAMES)
   return n_frames // 2
 
@@ -82,9 +88,7 @@ def default_lead_frames(pitch_model, stride):
   level normalisation from silence: its first window starts at time 0, and
   a short file costs one window less.
   """
-  if getattr(pitch_model.config.model, 'encoder', 'resnet') == 'harmonic_cnn':
-    return 0
-  return stride
+  return 0 if _is_convolutional(pitch_model) else stride
 
 
 def window_weights(n_frames, stride=None):
@@ -158,8 +162,8 @@ class _Stitcher:
   """Cross-fades per-window frame values into one frame sequence.
 
   Window i covers global frames [i * stride - lead, i * stride - lead +
-  n_frames): the first window starts `lead` frames before frame 0. Once window i is
-  added, frames before the next window's first frame are final.
+  n_frames): the first window starts `lead` frames before frame 0. Once
+  window i is added, frames before the next window's first frame are final.
 
   Each frame carries k values (log-f0 first). Where the windows seeing a
   frame agree on its pitch (within AGREE_CENTS), the frame is their weighted
