@@ -296,8 +296,9 @@ def from_dict(values, source='<dict>', overrides=(), check=True):
   by the tracker without importing the note generator (TensorFlow).
   """
   values = dict(values or {})
-  for key, value in parse_overrides(overrides):
-    _set_nested(values, key, value)
+  if overrides:  # YAML parses them; the tracker never has any
+    for key, value in parse_overrides(overrides):
+      _set_nested(values, key, value)
   config = _build(Config, values, source)
   if check:
     validate(config, source)

@@ -84,12 +84,13 @@ class StubModel:
   Its confidence is the sigmoid of `bias` (the calibration has no weights).
   """
 
-  def __init__(self, n_frames=8, edge_bias=0.0, bias=2.0):
+  def __init__(self, n_frames=8, edge_bias=0.0, bias=2.0, encoder='resnet'):
     self.hop_size = 512
     self.sample_rate = 16000
     self.n_samples = n_frames * 512
     self.config = types.SimpleNamespace(
-        model=types.SimpleNamespace(n_frames=n_frames, n_samples=self.n_samples))
+        model=types.SimpleNamespace(n_frames=n_frames, n_samples=self.n_samples,
+                                    encoder=encoder))
     self.edge_bias = edge_bias
     self.voicing = {'weights': [0.0, 0.0, 0.0], 'bias': bias}
     self.calls = 0

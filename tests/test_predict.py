@@ -37,6 +37,7 @@ def track(model, audio, step_ms=10.0, block=None, batch_size=8,
   return streaming.concatenate(chunks)
 
 
+@pytest.mark.parametrize('encoder', ['resnet', 'harmonic_cnn'])
 @pytest.mark.parametrize('half_hop,stride_frames,lead_frames', [
     (False, None, None), (True, None, None), (False, 6, None), (True, 7, 0),
     (False, 6, 0), (False, 8, 3)])
@@ -44,8 +45,8 @@ def track(model, audio, step_ms=10.0, block=None, batch_size=8,
     (1, 10.0), (16, 10.0), (160, 10.0), (161, 10.0), (16000, 10.0),
     (52800, 5.8), (40000, 32.0), (9000, 1.0)])
 def test_one_row_per_step_before_the_end(n_samples, step_ms, half_hop,
-                                         stride_frames, lead_frames):
-  model = StubModel(n_frames=8)
+                                         stride_frames, lead_frames, encoder):
+  model = StubModel(n_frames=8, encoder=encoder)
   times, frequency, confidence = track(model, np.zeros(n_samples, np.float32),
                                        step_ms, half_hop=half_hop,
                                        stride_frames=stride_frames,
@@ -57,13 +58,14 @@ def test_one_row_per_step_before_the_end(n_samples, step_ms, half_hop,
 
 
 @pytest.mark.parametrize('half_hop', [False, True])
+@pytest.mark.parametrize('encoder', ['resnet', 'harmonic_cnn'])
 @pytest.mark.parametrize('n_frames,stride_frames,lead_frames', [
     (8, None, None), (9, None, None), (125, None, None), (8, 6, None),
     (9, 9, 0), (125, 93, 0), (8, 5, 2)])
 def test_stitched_track_follows_the_signal_at_the_right_times(
-    n_frames, stride_frames, lead_frames, half_hop):
+    n_frames, stride_frames, lead_frames, half_hop, encoder):
   """With a stub whose f0 is exp(signal), a ramp comes back exactly."""
-  model = StubModel(n_frames=n_frames)
+  model = StubModel(n_frames=n_frames, encoder=encoder)
   n = 16000 * 7 + 123
   ramp = np.linspace(3.0, 6.0, n).astype(np.float32)  # log-f0 at each sample
   times, frequency, _ = track(model, ramp, step_ms=10.0, block=5000,
@@ -89,6 +91,27 @@ def test_fewer_windows_for_convolutional_models():
   np.testing.assert_allclose(weights[68:] + weights[:32], weights[50])
   with pytest.raises(ValueError, match='stride_frames'):
     streaming.StreamingTracker(model, stride_frames=101)
+
+
+@pytest.mark.parametrize('n_samples', [1, 4000, 16000, 48000, 48001, 99999])
+def test_a_cnn_stream_ends_with_the_last_window_that_covers_it(n_samples):
+  """No window past the one that reaches the last row's frame (and its next)."""
+  model = StubModel(n_frames=100, encoder='harmonic_cnn')
+  model.hop_size, model.n_samples = 160, 16000
+  ramp = np.linspace(3.0, 6.0, n_samples).astype(np.float32)
+  times, frequency, _ = track(model, ramp, batch_size=1)
+  # Windows start every 68 frames from 0; the last row's frame and the one
+  # after it (for interpolation) must lie inside the last window.
+  frames = math.ceil(n_samples / 160 - 1e-9) + 1
+  assert model.calls == max(0, math.ceil((frames - 100) / 68)) + 1
+  inside = times <= ((n_samples - 1) // 160) * 160 / 16000.0
+  expected = np.interp(times[inside] * 16000.0, np.arange(n_samples), ramp)
+  np.testing.assert_allclose(np.log(frequency[inside]), expected, atol=1e-3)
+  # The ResNet's stream runs on until a later window makes its frames final.
+  resnet = StubModel(n_frames=100)
+  resnet.hop_size, resnet.n_samples = 160, 16000
+  track(resnet, ramp, batch_size=1, stride_frames=68, lead_frames=0)
+  assert resnet.calls == (frames - 1) // 68 + 1 >= model.calls
 
 
 def test_cross_fading_leaves_no_seams_at_window_boundaries():

@@ -218,6 +218,21 @@ class _Stitcher:
     done, self._rows = self._rows[:n_final], self._rows[n_final:]
     first = self.base
     self.base = final_end
+    return self._final(first, done)
+
+  def flush(self):
+    """Ends the stream: every frame a window has covered is final now.
+
+    Returns (first global frame index, values [n, k]), as `add` does.
+    """
+    done, self._rows = self._rows, self._rows[:0]
+    first = self.base
+    self.base += done.shape[0]
+    return self._final(first, done)
+
+  def _final(self, first, done):
+    """Rows of sums -> (first, values): the mean, or the most central window."""
+    k = self.k
     if first < 0:  # frames before time 0 (the zero padding) are dropped
       done, first = done[-first:], 0
     agree = (done[:, -1] - done[:, -2]
@@ -247,11 +262,21 @@ class _WindowPass:
     self.pending = []                      # (frame samples, values [n, k])
     self.final_until = -np.inf             # sample of the last final frame
 
-  def windows_for(self, last_sample):
-    """Windows needed in all for frames up to the one after last_sample."""
+  def windows_for(self, last_sample, cover_only=False):
+    """Windows needed in all for frames up to the one after last_sample.
+
+    cover_only: enough that a window covers that frame (the stream then
+    ends with `flush`), instead of enough that a later window has made it
+    final.
+    """
     last_frame = int((last_sample + self.delay) // self.hop) + 1
+    stitcher = self.stitcher
+    if cover_only:
+      # Window n - 1 covers frames up to (n - 1) * stride - lead + n_frames.
+      past = last_frame + stitcher.lead - stitcher.n_frames + 1
+      return max(0, -(-past // stitcher.stride)) + 1
     # Frames before n * stride - lead are final after n windows.
-    return (last_frame + self.stitcher.lead) // self.stitcher.stride + 1
+    return (last_frame + stitcher.lead) // stitcher.stride + 1
 
   def end_for(self, windows_needed):
     """The stream sample where the last needed window ends."""
@@ -261,12 +286,18 @@ class _WindowPass:
   def add(self, values):
     """Stitches the estimates [b, n_frames, k] of this pass's next windows."""
     for window_values in values:
-      first, done = self.stitcher.add(window_values)
+      self._keep(*self.stitcher.add(window_values))
       self.next_start += self.stride
-      if done.shape[0]:
-        samples = np.arange(first, first + done.shape[0]) * self.hop - self.delay
-        self.pending.append((samples, done))
-        self.final_until = samples[-1]
+
+  def flush(self):
+    """Ends the pass: the frames its windows have covered become final."""
+    self._keep(*self.stitcher.flush())
+
+  def _keep(self, first, done):
+    if done.shape[0]:
+      samples = np.arange(first, first + done.shape[0]) * self.hop - self.delay
+      self.pending.append((samples, done))
+      self.final_until = samples[-1]
 
 
 class StreamingTracker:
@@ -322,6 +353,11 @@ class StreamingTracker:
     self._buffer = np.zeros(-self._buffer_start, np.float32)
     self._next_row = 0
     self._last_frame = None                # (sample, values), bridging
+    # At the end of the stream a CNN's last window need only cover the last
+    # frame: its frames there see the same zeros after the audio whatever
+    # window they are in. A ResNet's frames near a window's end are worse
+    # estimates, so its stream ends with a window that makes them final.
+    self._cover_only = _is_convolutional(pitch_model)
 
   def push(self, audio):
     """Adds float32 samples [n]; returns the row chunks now final."""
@@ -348,7 +384,8 @@ class StreamingTracker:
     needed = [None] * len(self._passes)
     if last_row is not None:
       last_sample = last_row * self.step_s * self.model.sample_rate
-      needed = [p.windows_for(last_sample) for p in self._passes]
+      needed = [p.windows_for(last_sample, self._cover_only)
+                for p in self._passes]
       end = max(p.end_for(n) for p, n in zip(self._passes, needed))
       if end > buffer_end:
         self._buffer = np.concatenate(
@@ -367,6 +404,8 @@ class StreamingTracker:
         windows = np.stack([self._buffer[i:i + p.window] for i in at])
         p.add(frame_estimates(self.model, windows, self.fmin, self.fmax,
                               self.posterior))
+      if last_row is not None and self._cover_only:
+        p.flush()
     keep_from = min(p.next_start for p in self._passes)
     self._buffer = self._buffer[keep_from - self._buffer_start:].copy()
     self._buffer_start = keep_from

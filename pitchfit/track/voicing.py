@@ -28,7 +28,6 @@ memory when first tracked and the fit is cached under the user's cache folder
 run directory never writes into it.
 """
 
-import hashlib
 import os
 
 import numpy as np
@@ -210,6 +209,7 @@ def cache_path(checkpoint_path):
     stat = os.stat(checkpoint_path)
   except OSError:
     return None
+  import hashlib  # pylint: disable=g-import-not-at-top  (TF models only)
   key = f'{os.path.abspath(checkpoint_path)}|{stat.st_size}|{stat.st_mtime_ns}'
   digest = hashlib.sha256(key.encode()).hexdigest()[:24]
   return os.path.join(cache_dir(), f'{digest}.yaml')
