@@ -82,9 +82,13 @@ class StubModel:
   a model drifting where it lacks context), so that switching from one
   window to the next anywhere would make a jump.
   Its confidence is the sigmoid of `bias` (the calibration has no weights).
+
+  With variable_length, it takes windows of any whole number of frames
+  (like a CNN's LiteRT export) and records their lengths in `lengths`.
   """
 
-  def __init__(self, n_frames=8, edge_bias=0.0, bias=2.0, encoder='resnet'):
+  def __init__(self, n_frames=8, edge_bias=0.0, bias=2.0, encoder='resnet',
+               variable_length=False):
     self.hop_size = 512
     self.sample_rate = 16000
     self.n_samples = n_frames * 512
@@ -94,12 +98,18 @@ class StubModel:
     self.edge_bias = edge_bias
     self.voicing = {'weights': [0.0, 0.0, 0.0], 'bias': bias}
     self.calls = 0
+    self.variable_length = variable_length
+    self.lengths = []
 
   def __call__(self, windows):
     self.calls += 1
     windows = np.asarray(windows)
+    self.lengths.append(windows.shape[1])
     b = windows.shape[0]
     n_frames = self.config.model.n_frames
+    if self.variable_length:
+      assert windows.shape[1] % self.hop_size == 0
+      n_frames = windows.shape[1] // self.hop_size
     values = windows[:, ::self.hop_size][:, :n_frames].astype(np.float64)
     centre = (n_frames - 1) / 2.0
     log_f0 = values + self.edge_bias * (np.arange(n_frames) - centre) / centre

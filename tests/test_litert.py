@@ -71,6 +71,51 @@ def test_a_tflite_without_pitchfit_metadata_is_refused(tmp_path, tiny_tflite):
     litert_model.LiteRTModel(bare)
 
 
+@pytest.fixture(scope='module')
+def tiny_cnn(tmp_path_factory):
+  """An untrained small log-frequency CNN (the default model's family): its
+  save dir's calibrated model and its LiteRT export."""
+  from pitchfit import config as config_lib  # pylint: disable=g-import-not-at-top
+  from pitchfit.model import checkpoints  # pylint: disable=g-import-not-at-top
+  from pitchfit.train import job as training  # pylint: disable=g-import-not-at-top
+  from tests.test_recipe import SMALL_RECIPE  # pylint: disable=g-import-not-at-top
+  import keras  # pylint: disable=g-import-not-at-top
+  save_dir = tmp_path_factory.mktemp('tiny_cnn')
+  config = config_lib.from_dict(
+      {key: SMALL_RECIPE[key] for key in ('model', 'losses', 'data')}, '<cnn>')
+  keras.utils.set_random_seed(0)
+  model = training.build_model(config)
+  checkpoints.save(model, os.path.join(save_dir, checkpoints.CHECKPOINT_DIR), 1)
+  config_lib.dump(config, os.path.join(save_dir, 'config.yaml'))
+  path = save_dir / 'cnn.tflite'
+  code, _, stderr = run_cli_in_process('export', save_dir, path,
+                                       '--batch-size', '1')
+  assert code == 0, stderr
+  return predict_lib.load_model(str(save_dir)), str(path)
+
+
+def test_a_cnn_export_takes_windows_of_any_length(tiny_cnn):
+  keras_model, path = tiny_cnn
+  model = litert_model.LiteRTModel(path)
+  assert model.variable_length
+  rng = np.random.default_rng(5)
+  hop = model.hop_size
+  for n_frames in (model.n_frames, 57, 3 * model.n_frames, 57):
+    audio = (0.1 * rng.standard_normal((1, n_frames * hop))).astype(np.float32)
+    got = model(audio)
+    want = keras_model.model(audio, synthesize=False)
+    for key in ('f0_logits', 'harm_amps', 'noise_magnitudes'):
+      expected = np.asarray(want[key])
+      assert got[key].shape == expected.shape == (1, n_frames) + expected.shape[2:]
+      scale = np.abs(expected).max()
+      assert np.abs(got[key] - expected).max() <= 1e-3 * scale, key
+  with pytest.raises(ValueError, match=f'a multiple of {hop}'):
+    model(np.zeros((1, 10 * hop + 1), np.float32))
+  # The tracker gives it long windows: a 9-s signal takes 3 calls, not 9+.
+  track = pitchfit.predict(tone(220.0, 9.0, 16000), 16000, model=path)
+  assert track.time.size == 900
+
+
 def test_export_refuses_other_suffixes(tiny_save_dir, tmp_path):
   code, _, stderr = run_cli_in_process('export', tiny_save_dir,
                                        tmp_path / 'x.onnx')

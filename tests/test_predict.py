@@ -114,6 +114,31 @@ def test_a_cnn_stream_ends_with_the_last_window_that_covers_it(n_samples):
   assert resnet.calls == (frames - 1) // 68 + 1 >= model.calls
 
 
+@pytest.mark.parametrize('half_hop', [False, True])
+@pytest.mark.parametrize('n_samples', [1, 3000, 48000, 64000, 64001, 250000])
+def test_a_variable_length_model_gets_long_windows_and_a_short_last_one(
+    n_samples, half_hop):
+  """Windows of VARIABLE_WINDOW_S, the last cut to the audio left."""
+  model = StubModel(n_frames=8, encoder='harmonic_cnn', variable_length=True)
+  ramp = np.linspace(3.0, 6.0, n_samples).astype(np.float32)
+  times, frequency, _ = track(model, ramp, block=20000, half_hop=half_hop)
+  inside = times <= ((n_samples - 1) // 512) * 512 / 16000.0
+  expected = np.interp(times[inside] * 16000.0, np.arange(n_samples), ramp)
+  np.testing.assert_allclose(np.log(frequency[inside]), expected, atol=1e-3)
+  if half_hop:
+    return  # two passes interleave; the single pass shows the lengths
+  window = 125 * 512  # 4 s of 512-sample frames
+  granule = streaming.WINDOW_GRANULE_FRAMES * 512
+  *full, last = model.lengths
+  assert all(n == window for n in full)
+  assert last == window or (last < window and last % granule == 0)
+  # The audio seen: the stream once, the overlaps, and less than a granule
+  # and two frames past the end.
+  overlap = 2 * streaming.CONV_CONTEXT_FRAMES * 512
+  assert sum(model.lengths) < (n_samples + len(full) * overlap + granule
+                               + 2 * 512)
+
+
 def test_cross_fading_leaves_no_seams_at_window_boundaries():
   """Each window's edge drift is blended away, not switched."""
   # log-f0 drift of -0.02 .. +0.02 across each window: overlapping windows

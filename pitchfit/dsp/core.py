@@ -144,7 +144,7 @@ def frequencies_around_peak(logits, depth, hz_min=20.0, hz_max=8000.0,
   """
   probs = _bin_probabilities(logits, depth)
   bins = tf.range(depth)
-  peak = tf.argmax(probs, axis=-1, output_type=tf.int32)[..., tf.newaxis]
+  peak = tf.expand_dims(tf.argmax(probs, axis=-1, output_type=tf.int32), -1)
   near = tf.cast(tf.abs(bins - peak) <= radius, tf.float32)
   weights = probs * near
   unit = (tf.reduce_sum(weights * tf.linspace(0.0, 1.0, depth), axis=-1)

@@ -109,7 +109,9 @@ def compute_log_frequency(audio, sample_rate, hop_size, fft_size, hz_min,
     (floor 1e-5); frame k's window is centred on sample k * hop_size.
   """
   audio = tf.convert_to_tensor(audio, tf.float32)
-  n_frames = audio.shape[-1] // hop_size
+  n_frames = audio.shape[-1]
+  # A free time axis (a LiteRT export for any length) slices at run time.
+  n_frames = (tf.shape(audio)[-1] if n_frames is None else n_frames) // hop_size
   padded = tf.pad(audio, [[0, 0], [fft_size // 2, fft_size // 2]])
   mag = tf.abs(tf.signal.stft(padded, fft_size, hop_size, fft_length=fft_size,
                               pad_end=False))[:, :n_frames]

@@ -188,12 +188,14 @@ class LogFrequencyHarmonicEncoder(layers.Layer):
     offset = self.bpo * tf.math.log(sin_freqs / self.grid_hz) / math.log(2.0)
     x = tf.stack([(log_amp - math.log(_LOG_FLOOR)) / 10.0, offset], axis=-1)
     x = self.net(stack_harmonics(x, self.shifts, 0.0))
-    f0_logits = self.f0_head(x)[..., 0][..., :c.f0_bins]
+    # Explicit axes and expand_dims, not `[..., newaxis]`: the LiteRT
+    # converter needs Flex ops for those when the time axis is free.
+    f0_logits = self.f0_head(x)[:, :, :c.f0_bins, 0]
     f0_hz = core.frequencies_softmax(f0_logits, c.f0_bins, c.f0_hz_min,
                                      c.f0_hz_max)
     # Timbre and level as seen at the pitch: features weighted by the f0
     # posterior, plus the whole frame's.
-    posterior = tf.nn.softmax(f0_logits, axis=-1)[..., tf.newaxis]
+    posterior = tf.expand_dims(tf.nn.softmax(f0_logits, axis=-1), -1)
     at_f0 = tf.reduce_sum(x[:, :, :c.f0_bins] * posterior, axis=2)
     frame = tf.concat([at_f0, tf.reduce_mean(x, axis=2),
                        tf.reduce_max(log_amp, axis=-1, keepdims=True) / 10.0],

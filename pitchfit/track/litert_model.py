@@ -149,7 +149,9 @@ class LiteRTModel:
 
   Attributes: config (pitchfit.config.Config), voicing (calibration dict),
   source (the file), sample_rate, n_samples (window), n_frames, hop_size
-  (samples per frame), batch_size (windows per interpreter call).
+  (samples per frame), batch_size (windows per interpreter call),
+  variable_length (windows may be any whole number of frames long, not
+  only n_samples; the interpreter is resized when the length changes).
   """
 
   def __init__(self, path, num_threads=None):
@@ -177,6 +179,7 @@ class LiteRTModel:
     self.n_frames = int(metadata['n_frames'])
     self.hop_size = int(metadata['hop_size'])
     self.batch_size = int(metadata['batch_size'])
+    self.variable_length = bool(metadata.get('variable_length', False))
     try:
       from ai_edge_litert.interpreter import Interpreter  # pylint: disable=g-import-not-at-top
     except ImportError:
@@ -188,11 +191,16 @@ class LiteRTModel:
         self._interpreter = Interpreter(
             model_content=data,
             num_threads=num_threads or default_num_threads())
+        if self.variable_length:  # a free time axis is stored as length 1
+          self._interpreter.resize_tensor_input(
+              self._interpreter.get_input_details()[0]['index'],
+              [self.batch_size, self.n_samples])
         self._interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as e:
       raise UserError(f'{path}: LiteRT cannot load this model '
                       f'({str(e).splitlines()[0]})') from None
     self._input = self._interpreter.get_input_details()[0]['index']
+    self._length = self.n_samples         # the window the tensors fit now
     by_name = {d['name']: d['index']
                for d in self._interpreter.get_output_details()}
     self._outputs = {key: by_name[name]
@@ -203,7 +211,9 @@ class LiteRTModel:
 
     Args:
       windows: float32 [b, n_samples] at sample_rate, any b >= 1 (the last
-        call is padded with zeros to the file's fixed batch size).
+        call is padded with zeros to the file's fixed batch size); with
+        variable_length, [b, n] for any n that is a positive multiple of
+        hop_size.
 
     Returns:
       dict of float32 numpy arrays [b, n_frames, ...]: f0_hz [.., 1],
@@ -211,7 +221,17 @@ class LiteRTModel:
       noise_magnitudes [.., n_noise_bands].
     """
     windows = np.asarray(windows, np.float32)
-    if windows.ndim != 2 or windows.shape[1] != self.n_samples:
+    length = windows.shape[-1]
+    if self.variable_length:
+      if windows.ndim != 2 or not length or length % self.hop_size:
+        raise ValueError(f'windows must be [b, a multiple of {self.hop_size}]'
+                         f', not {windows.shape}')
+      if length != self._length:
+        self._interpreter.resize_tensor_input(self._input,
+                                              [self.batch_size, length])
+        self._interpreter.allocate_tensors()
+        self._length = length
+    elif windows.ndim != 2 or length != self.n_samples:
       raise ValueError(f'windows must be [b, {self.n_samples}], not '
                        f'{windows.shape}')
     n = windows.shape[0]
@@ -221,8 +241,7 @@ class LiteRTModel:
       used = batch.shape[0]
       if used < self.batch_size:
         batch = np.concatenate(
-            [batch, np.zeros((self.batch_size - used, self.n_samples),
-                             np.float32)])
+            [batch, np.zeros((self.batch_size - used, length), np.float32)])
       self._interpreter.set_tensor(self._input, np.ascontiguousarray(batch))
       self._interpreter.invoke()
       for key, index in self._outputs.items():

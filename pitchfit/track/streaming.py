@@ -20,6 +20,12 @@
      frames are longer than 16 ms);
   4. the frames are interpolated onto the output grid, f0 in log-frequency.
 
+A model that takes windows of any length (`variable_length`: the LiteRT
+export of a CNN) is given VARIABLE_WINDOW_S windows one at a time instead of
+its 1-s training window, so the context overlap is a smaller share of the
+compute, and the stream's last window is cut to the audio left (a whole
+number of WINDOW_GRANULE_FRAMES) instead of padded with zeros.
+
 The input is high-passed first (pitchfit.track.conditioning): DC and
 sub-audio content carry no pitch and the model was never trained on them.
 
@@ -52,6 +58,15 @@ def uses_half_hop(pitch_model, half_hop=HALF_HOP):
 BATCH_SIZE = 8            # windows per model call: bounded memory, good speed
 
 
+# Windows of a variable-length model: 4 s (400 frames of 10 ms) put the
+# overlap at 8 % of the compute; longer ones gain little and hold more
+# memory. The last window's length is rounded up to a multiple of 8 frames:
+# LiteRT re-plans its tensors whenever the length changes, so files of
+# nearly the same length share one plan.
+VARIABLE_WINDOW_S = 4.0
+WINDOW_GRANULE_FRAMES = 8
+
+
 # Frames of context a convolutional model's frame needs on each side before a
 # window edge stops mattering: its receptive field (7 frames for the default
 # 4 + 3 layers of 3x3) plus half the longest STFT window (6.4 frames of 10 ms).
@@ -64,15 +79,17 @@ def _is_convolutional(pitch_model):
   return encoder == 'harmonic_cnn'
 
 
-def default_stride_frames(pitch_model):
+def default_stride_frames(pitch_model, n_frames=None):
   """Frames between window starts: half a window, or less overlap for CNNs.
+
+  n_frames: the window the tracker runs (default the model's own).
 
   The ResNet models read the whole window through a GRU, so a frame near a
   window edge is a worse estimate than one in its centre: windows overlap
   by half. The log-frequency CNN sees CONV_CONTEXT_FRAMES on each side and a
   window-wide level only, so windows overlap by twice that.
   """
-  n_frames = pitch_model.n_samples // pitch_model.hop_size
+  n_frames = n_frames or pitch_model.n_samples // pitch_model.hop_size
   if _is_convolutional(pitch_model):
     return max(n_frames // 2, n_frames - 2 * CONV_CONTEXT_FRAMES)
   return n_frames // 2
@@ -195,16 +212,20 @@ class _Stitcher:
   def add(self, values):
     """Adds one window's [n_frames, k] values; returns final frames.
 
+    A window cut short at the end of a stream ([m < n_frames, k]) takes the
+    first m weights; `flush` then ends the stream.
+
     Returns:
       (first global frame index, values [n, k]); n may be 0.
     """
     k = self.k
+    n = values.shape[0]
     start = self.n_windows * self.stride - self.lead - self.base
-    needed = start + self.n_frames - self._rows.shape[0]
+    needed = start + n - self._rows.shape[0]
     if needed > 0:
       self._rows = np.concatenate([self._rows, self._empty(needed)])
-    w = self.weights
-    rows = self._rows[start:start + self.n_frames]  # a view: updated in place
+    w = self.weights[:n]
+    rows = self._rows[start:start + n]  # a view: updated in place
     rows[:, :k] += w[:, None] * values
     rows[:, k] += w
     central = w > rows[:, k + 1]
@@ -330,10 +351,15 @@ class StreamingTracker:
                                             BATCH_SIZE)
     self.fmin, self.fmax, self.posterior = fmin, fmax, posterior
     hop = pitch_model.hop_size
-    n_frames = pitch_model.n_samples // hop
+    window = pitch_model.n_samples
+    self._variable = bool(getattr(pitch_model, 'variable_length', False))
+    if self._variable:
+      window = int(round(VARIABLE_WINDOW_S * pitch_model.sample_rate / hop)) * hop
+      self.batch_size = 1  # the last window is shorter than the others
+    n_frames = window // hop
     k = 2 + (pitch_model.config.model.f0_bins if posterior else 0)
     delays = (0, hop // 2) if uses_half_hop(pitch_model, half_hop) else (0,)
-    stride = stride_frames or default_stride_frames(pitch_model)
+    stride = stride_frames or default_stride_frames(pitch_model, n_frames)
     if not n_frames // 2 <= stride <= n_frames:
       raise ValueError(f'stride_frames must be in [{n_frames // 2}, '
                        f'{n_frames}], not {stride}')
@@ -341,8 +367,8 @@ class StreamingTracker:
             else lead_frames)
     if not 0 <= lead <= stride:
       raise ValueError(f'lead_frames must be in [0, {stride}], not {lead}')
-    self._passes = [_WindowPass(n_frames, stride, hop, pitch_model.n_samples,
-                                d, k, lead) for d in delays]
+    self._passes = [_WindowPass(n_frames, stride, hop, window, d, k, lead)
+                    for d in delays]
     # highpass=False only for stand-in models whose output is their input.
     self._highpass = (conditioning.HighPass(pitch_model.sample_rate)
                       if highpass else lambda audio: audio)
@@ -357,7 +383,7 @@ class StreamingTracker:
     # frame: its frames there see the same zeros after the audio whatever
     # window they are in. A ResNet's frames near a window's end are worse
     # estimates, so its stream ends with a window that makes them final.
-    self._cover_only = _is_convolutional(pitch_model)
+    self._cover_only = _is_convolutional(pitch_model) or self._variable
 
   def push(self, audio):
     """Adds float32 samples [n]; returns the row chunks now final."""
@@ -401,7 +427,10 @@ class StreamingTracker:
         if not starts or (len(starts) < self.batch_size and last_row is None):
           break  # a partial batch waits for more audio
         at = np.asarray(starts) - self._buffer_start
-        windows = np.stack([self._buffer[i:i + p.window] for i in at])
+        length = p.window
+        if last_row is not None and self._variable:  # one window a batch
+          length = self._cut_length(starts[0], p.window)
+        windows = np.stack([self._buffer[i:i + length] for i in at])
         p.add(frame_estimates(self.model, windows, self.fmin, self.fmax,
                               self.posterior))
       if last_row is not None and self._cover_only:
@@ -410,6 +439,17 @@ class StreamingTracker:
     self._buffer = self._buffer[keep_from - self._buffer_start:].copy()
     self._buffer_start = keep_from
     return self._rows(last_row)
+
+  def _cut_length(self, start, window):
+    """Samples of a window from `start` that reach past the stream's end.
+
+    Enough for the frame after the last row (and one more), in whole
+    granules, at most a full window.
+    """
+    hop = self.model.hop_size
+    granule = WINDOW_GRANULE_FRAMES * hop
+    needed = self.n_samples + 2 * hop - start
+    return int(min(window, max(granule, -(-needed // granule) * granule)))
 
   def _rows(self, last_row):
     """Interpolates the passes' final frames onto the output grid.
