@@ -64,3 +64,16 @@ print('tensorflow' in sys.modules)
   assert result.stdout.splitlines()[-1] == 'False'
   assert sorted(os.listdir(tmp_path / 'out')) == [
       'a.f0.csv', 'a.f0.png', 'a.mid', 'a.notes.csv']
+
+
+def test_quiet_predict_prints_nothing(tmp_path):
+  """-q: not a line on either stream, the LiteRT runtime's INFO included."""
+  audio = write_tone(tmp_path / 'a.wav', 220.0, 3.0, 44100)
+  env = dict(os.environ, PYTHONPATH=REPO)
+  result = subprocess.run(
+      [sys.executable, os.path.join(REPO, 'cli.py'), 'predict', str(audio),
+       '-o', str(tmp_path), '-q'], capture_output=True, text=True, env=env,
+      timeout=300)
+  assert result.returncode == 0, result.stderr
+  assert (result.stdout, result.stderr) == ('', '')
+  assert os.path.isfile(tmp_path / 'a.f0.csv')

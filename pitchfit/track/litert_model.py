@@ -191,16 +191,15 @@ class LiteRTModel:
         self._interpreter = Interpreter(
             model_content=data,
             num_threads=num_threads or default_num_threads())
-        if self.variable_length:  # a free time axis is stored as length 1
-          self._interpreter.resize_tensor_input(
-              self._interpreter.get_input_details()[0]['index'],
-              [self.batch_size, self.n_samples])
-        self._interpreter.allocate_tensors()
+        if not self.variable_length:  # else at the first call, to its length
+          self._interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as e:
       raise UserError(f'{path}: LiteRT cannot load this model '
                       f'({str(e).splitlines()[0]})') from None
     self._input = self._interpreter.get_input_details()[0]['index']
-    self._length = self.n_samples         # the window the tensors fit now
+    # The window length the tensors are planned for (a free time axis is
+    # planned on the first call: a plan for another length would be wasted).
+    self._length = None if self.variable_length else self.n_samples
     by_name = {d['name']: d['index']
                for d in self._interpreter.get_output_details()}
     self._outputs = {key: by_name[name]
@@ -227,9 +226,11 @@ class LiteRTModel:
         raise ValueError(f'windows must be [b, a multiple of {self.hop_size}]'
                          f', not {windows.shape}')
       if length != self._length:
-        self._interpreter.resize_tensor_input(self._input,
-                                              [self.batch_size, length])
-        self._interpreter.allocate_tensors()
+        from pitchfit.quiet import stderr_silenced  # pylint: disable=g-import-not-at-top
+        with stderr_silenced():  # the first plan prints the CPU delegate's INFO
+          self._interpreter.resize_tensor_input(self._input,
+                                                [self.batch_size, length])
+          self._interpreter.allocate_tensors()
         self._length = length
     elif windows.ndim != 2 or length != self.n_samples:
       raise ValueError(f'windows must be [b, {self.n_samples}], not '
