@@ -173,6 +173,14 @@ class DataConfig:
   synthetic_weak_partials: float = 0.0
   synthetic_weak_partials_db: list = dataclasses.field(
       default_factory=lambda: [6.0, 30.0])
+  # Weaken a note's lowest harmonics only while at least this many
+  # unweakened ones stay below Nyquist (fewer weakened on high notes, none where
+  # too few are left). 0 = any note (version 3's recipe). On a high note
+  # only two or three harmonics are below Nyquist: weakening the lowest
+  # leaves a lone upper partial labelled an octave or more below it, which
+  # taught the model to read a piccolo's near-sine notes an octave down
+  # (experiments/default_model_v4_partials).
+  synthetic_weak_partials_keep: int = 0
   # Beyond the paper: the fraction of training notes played in a synthetic
   # room (notes.augment.room_reverb): RT60 uniform in synthetic_rt60_s
   # (seconds) and direct-to-reverberant ratio uniform in synthetic_drr_db
@@ -336,6 +344,9 @@ def _augmentation_checks(data):
       checks.append((ordered(getattr(data, f'synthetic_{name}_db'), 0),
                      f'data.synthetic_{name}_db is [least, most] {what}, '
                      'with 0 <= least <= most'))
+  checks.append((data.synthetic_weak_partials_keep >= 0,
+                 'data.synthetic_weak_partials_keep is a number of harmonics, '
+                 '0 or more'))
   checks.append((ordered(data.synthetic_rt60_s) and data.synthetic_rt60_s[0] > 0,
                  'data.synthetic_rt60_s is [least, most] reverberation time in '
                  'seconds, with 0 < least <= most'))

@@ -241,6 +241,33 @@ def test_weak_low_partials_for_some_notes_in_audio_and_labels(tiny_config):
   assert np.all(per_note[weakened, 0] <= per_note[weakened, 1] + 1e-3)
 
 
+def test_weak_partials_keep_enough_harmonics_below_nyquist():
+  """keep=3: a 100-Hz note may lose 3, a 1.5-kHz one 2 (5 below 8 kHz), a
+  3-kHz one (2 below) none."""
+  f0 = np.repeat([100.0, 1500.0, 3000.0], 20)
+  frames, n_harmonics = 4, 8
+  controls = {
+      'f0_hz': tf.constant(np.tile(f0[:, None, None], (1, frames, 1)),
+                           tf.float32),
+      'harm_amp': tf.fill([f0.size, frames, 1], 0.5),
+      'harm_dist': tf.fill([f0.size, frames, n_harmonics], 1.0 / n_harmonics),
+  }
+  before = augment.with_harmonic_distribution(
+      controls, controls['harm_dist'], 16000)['harm_dist'].numpy()[:, 0]
+  valid = before > 0                                   # below Nyquist
+  weakened = {}
+  for keep in (0, 3):
+    weak = augment.weak_low_partials(controls, 1.0, (20, 20), 16000,
+                                     tf.random.Generator.from_seed(4), keep)
+    gain = np.where(valid, weak['harm_dist'].numpy()[:, 0] / np.where(
+        valid, before, 1.0), 0.0)
+    lower = valid & (gain < 0.99 * gain.max(-1, keepdims=True))
+    weakened[keep] = [set(lower[f0 == f].sum(-1)) for f in (100, 1500, 3000)]
+  # The old rule: any note, even the 3-kHz one with 2 harmonics below 8 kHz.
+  assert weakened[0][:2] == [{1, 2, 3}] * 2 and 0 not in weakened[0][2]
+  assert weakened[3] == [{1, 2, 3}, {1, 2}, {0}]
+
+
 def test_training_labels_follow_the_weakened_partials(tiny_config):
   config = config_lib.from_dict({}, '<t>', [
       *_tiny(tiny_config), 'data.synthetic_weak_partials=1.0'])

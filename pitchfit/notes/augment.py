@@ -76,7 +76,8 @@ def with_harmonic_distribution(controls, harm_dist, sample_rate):
   return changed
 
 
-def weak_low_partials(controls, fraction, depth_db, sample_rate, rng=None):
+def weak_low_partials(controls, fraction, depth_db, sample_rate, rng=None,
+                      keep=0):
   """Weakens the lowest harmonics of a random part of the batch.
 
   Many instruments do not lead with their fundamental (double reeds, low
@@ -85,11 +86,20 @@ def weak_low_partials(controls, fraction, depth_db, sample_rate, rng=None):
   `WEAK_PARTIALS_MAX` of its lowest harmonics lose up to a depth uniform in
   depth_db = (least, most) dB (`core.weaken_low_harmonics`). harm_dist and
   sin_amps change with the audio; f0 and the overall amplitude do not.
+
+  keep: fewer are weakened where that would leave fewer than `keep`
+  unweakened harmonics below Nyquist at the note's highest f0, so a spacing
+  of partials is always left to hear (0: no such limit).
   """
   uniform = _uniform(rng)
   batch = tf.shape(controls['harm_dist'])[0]
   n_weak = uniform([batch], 1, WEAK_PARTIALS_MAX + 1, tf.int32)
   n_weak *= tf.cast(uniform([batch]) < fraction, tf.int32)
+  if keep:
+    highest = tf.reduce_max(controls['f0_hz'], axis=[1, 2])
+    below = tf.cast(tf.floor(0.5 * sample_rate / tf.maximum(highest, 1.0)),
+                    tf.int32)
+    n_weak = tf.clip_by_value(n_weak, 0, tf.maximum(below - keep, 0))
   depth = uniform([batch], depth_db[0], depth_db[1])
   return with_harmonic_distribution(
       controls, core.weaken_low_harmonics(controls['harm_dist'], n_weak, depth),
@@ -190,7 +200,7 @@ def training_notes(batch, data, n_samples, sample_rate, rng=None):
   if data.synthetic_weak_partials:
     controls = weak_low_partials(controls, data.synthetic_weak_partials,
                                  data.synthetic_weak_partials_db, sample_rate,
-                                 rng)
+                                 rng, data.synthetic_weak_partials_keep)
   audio = render(controls, n_samples, sample_rate, data.synthetic_second_voice,
                  data.synthetic_second_voice_db, rng)
   if data.synthetic_reverb:
