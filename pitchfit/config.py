@@ -174,12 +174,12 @@ class DataConfig:
   synthetic_weak_partials_db: list = dataclasses.field(
       default_factory=lambda: [6.0, 30.0])
   # Weaken a note's lowest harmonics only while at least this many
-  # unweakened ones stay below Nyquist (fewer weakened on high notes, none where
-  # too few are left). 0 = any note (version 3's recipe). On a high note
-  # only two or three harmonics are below Nyquist: weakening the lowest
-  # leaves a lone upper partial labelled an octave or more below it, which
-  # taught the model to read a piccolo's near-sine notes an octave down
-  # (experiments/default_model_v4_partials).
+  # unweakened ones stay below Nyquist (fewer weakened on high notes, none
+  # where too few are left). 0 = any note (version 3's recipe). On a high
+  # note weakening the lowest harmonics can leave one upper partial labelled
+  # an octave or more below it; with 3, a 3,000-step phase moved the
+  # piccolo's octave-down frames on the selection melodies only from 355 to
+  # 329 (experiments/default_model_v4_partials).
   synthetic_weak_partials_keep: int = 0
   # Beyond the paper: the fraction of training notes played in a synthetic
   # room (notes.augment.room_reverb): RT60 uniform in synthetic_rt60_s
