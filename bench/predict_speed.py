@@ -136,9 +136,11 @@ def main():
         f'{os.getloadavg()[0]:.2f}')
   results = {}
   for i, pitch_model in enumerate(models):
-    print(f'model {i + 1}: {pitch_model.source} (window '
-          f'{pitch_model.n_samples} samples, '
-          f'{pitch_model.config.model.n_frames} frames)')
+    tracked = ('windows of any length, 4 s at most'
+               if getattr(pitch_model, 'variable_length', False) else
+               f'window {pitch_model.n_samples} samples, '
+               f'{pitch_model.config.model.n_frames} frames')
+    print(f'model {i + 1}: {pitch_model.source} ({tracked})')
     results[f'pitchfit model {i + 1}'] = measure(
         lambda a, m=pitch_model: pitchfit.predict(a, 16000, model=m), clips,
         args.repeats)
