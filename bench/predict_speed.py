@@ -121,6 +121,7 @@ def main():
     tf.constant(0.0)
   import pitchfit  # pylint: disable=g-import-not-at-top
   from pitchfit.track import predict as predict_lib  # pylint: disable=g-import-not-at-top
+  from pitchfit.track import streaming  # pylint: disable=g-import-not-at-top
   from pitchfit.errors import UserError  # pylint: disable=g-import-not-at-top
   models = []
   for path in args.model or [None]:
@@ -136,7 +137,8 @@ def main():
         f'{os.getloadavg()[0]:.2f}')
   results = {}
   for i, pitch_model in enumerate(models):
-    tracked = ('windows of any length, 4 s at most'
+    tracked = (f'windows of any length, at most '
+               f'{streaming.VARIABLE_WINDOW_S:g} s'
                if getattr(pitch_model, 'variable_length', False) else
                f'window {pitch_model.n_samples} samples, '
                f'{pitch_model.config.model.n_frames} frames')
