@@ -56,6 +56,23 @@ def test_predict_with_the_tflite_equals_the_save_dir(tiny_tflite, tiny_save_dir)
   np.testing.assert_allclose(a.confidence, b.confidence, atol=0.02)
 
 
+def test_metadata_reader_agrees_with_the_generated_schema(tiny_tflite):
+  """The start-up reader (flatbuffers runtime alone) reads what export wrote."""
+  import json  # pylint: disable=g-import-not-at-top
+  schema = litert_model._schema()  # pylint: disable=protected-access
+  paths = [tiny_tflite] + ([predict_lib.DEFAULT_MODEL_PATH] if os.path.isfile(
+      predict_lib.DEFAULT_MODEL_PATH) else [])
+  for path in paths:
+    data = open(path, 'rb').read()
+    model = schema.Model.GetRootAs(data, 0)
+    entries = [model.Metadata(i) for i in range(model.MetadataLength())]
+    ours = [e for e in entries if e.Name() == b'pitchfit']
+    assert len(entries) > len(ours) == 1  # beside the converter's own entries
+    raw = model.Buffers(ours[0].Buffer()).DataAsNumpy()
+    expected = json.loads(bytes(raw).decode('utf-8'))
+    assert litert_model.read_metadata(data) == expected
+
+
 def test_a_tflite_without_pitchfit_metadata_is_refused(tmp_path, tiny_tflite):
   data = open(tiny_tflite, 'rb').read()
   schema = litert_model._schema()  # pylint: disable=protected-access

@@ -50,7 +50,7 @@ def _dc_block(x, r, x_prev, y_prev):
 
 
 def highpass(audio, sample_rate, cutoff_hz=CUTOFF_HZ):
-  """High-passes audio [..., n] along its last axis, starting from rest.
+  """High-passes audio [..., n] along its last axis (see HighPass).
 
   Returns float32 of the same shape.
   """
@@ -58,7 +58,14 @@ def highpass(audio, sample_rate, cutoff_hz=CUTOFF_HZ):
 
 
 class HighPass:
-  """The streaming form: call it on consecutive blocks of one signal."""
+  """The streaming form: call it on consecutive blocks of one signal.
+
+  The filter starts in the steady state of a signal that has held its first
+  sample forever (as scipy's lfilter_zi does), not from rest: an offset
+  present from the first sample is removed without a step. From rest, a
+  constant 0.5 became a 50-ms pulse at t = 0 that the model read as a
+  voiced note at 32 Hz for about 100 ms.
+  """
 
   def __init__(self, sample_rate, cutoff_hz=CUTOFF_HZ):
     self.r = pole(sample_rate, cutoff_hz)
@@ -71,7 +78,9 @@ class HighPass:
       return x.astype(np.float32)
     if self._state is None:
       zeros = np.zeros(x.shape[:-1])
-      self._state = [(zeros, zeros)] * _STAGES
+      # Steady state for a constant first sample: the first stage's previous
+      # input is that sample and every output is 0.
+      self._state = [(x[..., 0], zeros)] + [(zeros, zeros)] * (_STAGES - 1)
     for i in range(_STAGES):
       x, x_last, y_last = _dc_block(x, self.r, *self._state[i])
       self._state[i] = (x_last, y_last)
