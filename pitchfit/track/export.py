@@ -37,6 +37,7 @@ from pitchfit import config as config_lib
 from pitchfit.errors import UserError
 from pitchfit.io import atomic
 from pitchfit.track import litert_model
+from pitchfit.track import streaming
 
 DEFAULT_BATCH_SIZE = 4
 # Largest output difference accepted between Keras and the converted model,
@@ -52,15 +53,10 @@ def _recurrent_layers(model):
           if isinstance(layer, keras.layers.RNN)]
 
 
-def variable_length(pitch_model):
-  """Whether the model's export takes windows of any length (the CNNs)."""
-  return getattr(pitch_model.config.model, 'encoder', '') == 'harmonic_cnn'
-
-
 def tracking_function(pitch_model, batch_size):
   """The model's tracking outputs as a tf.function of [batch_size, n_samples].
 
-  n_samples is free (None) for `variable_length` models.
+  n_samples is free (None) for the CNNs (`streaming.is_convolutional`).
   """
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   from pitchfit.dsp import core  # pylint: disable=g-import-not-at-top
@@ -75,7 +71,8 @@ def tracking_function(pitch_model, batch_size):
     return (f0_hz, outputs['f0_logits'], outputs['harm_amps'],
             outputs['noise_magnitudes'])
 
-  n_samples = None if variable_length(pitch_model) else pitch_model.n_samples
+  variable = streaming.is_convolutional(pitch_model)
+  n_samples = None if variable else pitch_model.n_samples
   spec = tf.TensorSpec([batch_size, n_samples], tf.float32, name='audio')
   return tf.function(run, input_signature=[spec])
 
@@ -164,12 +161,11 @@ def export_litert(pitch_model, path, batch_size=DEFAULT_BATCH_SIZE):
   data, function = convert(pitch_model, batch_size)
   windows = _test_windows(pitch_model, batch_size)
   names, errors = match_outputs(data, function, windows)
-  variable = variable_length(pitch_model)
-  if variable:  # and on a window 2.5 times as long, cut mid-frame-group
-    longer = np.tile(windows, (1, 3))[:, :int(2.5 * pitch_model.n_samples)]
-    longer = longer[:, :longer.shape[1] // pitch_model.hop_size
-                    * pitch_model.hop_size]
-    match_outputs(data, function, longer)
+  variable = streaming.is_convolutional(pitch_model)
+  if variable:  # and on a window of another length, 2.5 times as long
+    hop = pitch_model.hop_size
+    length = 5 * pitch_model.n_samples // 2 // hop * hop
+    match_outputs(data, function, np.tile(windows, (1, 3))[:, :length])
   n_frames = int(function(windows)[0].shape[1])
   metadata = {
       'format': litert_model.FORMAT_VERSION,

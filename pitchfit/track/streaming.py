@@ -73,8 +73,12 @@ WINDOW_GRANULE_FRAMES = 8
 CONV_CONTEXT_FRAMES = 16
 
 
-def _is_convolutional(pitch_model):
-  """True for the log-frequency CNN models (the ResNets read whole windows)."""
+def is_convolutional(pitch_model):
+  """True for the log-frequency CNN models (the ResNets read whole windows).
+
+  Their frames see only a few neighbours: windows overlap less, and their
+  LiteRT export takes windows of any length (pitchfit.track.export).
+  """
   encoder = getattr(pitch_model.config.model, 'encoder', 'resnet')
   return encoder == 'harmonic_cnn'
 
@@ -90,7 +94,7 @@ def default_stride_frames(pitch_model, n_frames=None):
   window-wide level only, so windows overlap by twice that.
   """
   n_frames = n_frames or pitch_model.n_samples // pitch_model.hop_size
-  if _is_convolutional(pitch_model):
+  if is_convolutional(pitch_model):
     return max(n_frames // 2, n_frames - 2 * CONV_CONTEXT_FRAMES)
   return n_frames // 2
 
@@ -105,7 +109,7 @@ def default_lead_frames(pitch_model, stride):
   level normalisation from silence: its first window starts at time 0, and
   a short file costs one window less.
   """
-  return 0 if _is_convolutional(pitch_model) else stride
+  return 0 if is_convolutional(pitch_model) else stride
 
 
 def window_weights(n_frames, stride=None):
@@ -383,7 +387,7 @@ class StreamingTracker:
     # frame: its frames there see the same zeros after the audio whatever
     # window they are in. A ResNet's frames near a window's end are worse
     # estimates, so its stream ends with a window that makes them final.
-    self._cover_only = _is_convolutional(pitch_model) or self._variable
+    self._cover_only = is_convolutional(pitch_model) or self._variable
 
   def push(self, audio):
     """Adds float32 samples [n]; returns the row chunks now final."""
