@@ -78,9 +78,6 @@ def test_cross_field_validation(tmp_path):
     config_lib.load(write(tmp_path, 'model: {n_samples: 16100, hop_size: 160}\n'))
   with pytest.raises(config_lib.ConfigError, match="model.encoder must be"):
     config_lib.load(write(tmp_path, 'model: {encoder: transformer}\n'))
-  with pytest.raises(config_lib.ConfigError,
-                     match="'wide' has frames of a different hop"):
-    config_lib.load(write(tmp_path, 'data: {synthetic_style: wide}\n'))
   with pytest.raises(config_lib.ConfigError, match='rt60_s is .least, most. reverberation'):
     config_lib.load(write(tmp_path, 'data: {synthetic_rt60_s: [0, 1]}\n'))
   with pytest.raises(config_lib.ConfigError, match="one of paper, sung, mixed, wide, speech, wide_speech, got 'opera'"):

@@ -203,15 +203,18 @@ def synthetic_examples(spec, pitch_model, data_dir, max_examples,
   from pitchfit.dsp import core  # pylint: disable=g-import-not-at-top
   from pitchfit.train import data  # pylint: disable=g-import-not-at-top
   from pitchfit.notes import augment  # pylint: disable=g-import-not-at-top
+  from pitchfit.notes import generator as synthetic_notes  # pylint: disable=g-import-not-at-top
   from pitchfit.notes import registry  # pylint: disable=g-import-not-at-top
   from pitchfit.dsp import synths  # pylint: disable=g-import-not-at-top
   m = pitch_model.config.model
   threshold = pitch_model.config.losses.harmonic.amp_threshold
   _, set_name, _ = data.parse_spec(spec, 'test')
-  total = registry.note_config(set_name).n_frames if set_name else 125
+  total = (synthetic_notes.retime(registry.note_config(set_name),
+                                  m.hop_size).n_frames if set_name else 125)
   n_crops = max(1, total // m.n_frames)   # model windows per example
   n_source = -(-max_examples // n_crops)
-  ds = data.synthetic_eval(spec, m.n_frames, data_dir, n_source).take(
+  ds = data.synthetic_eval(spec, m.n_frames, data_dir, n_source,
+                           m.hop_size).take(
       max_examples)
   rng = tf.random.Generator.from_seed(0)
   i = 0

@@ -103,12 +103,37 @@ NOTE_STYLES = {
 }
 
 
-def note_config(style='paper', **overrides):
-  """NoteConfig of a named style (a key of NOTE_STYLES), plus overrides."""
+def note_config(style='paper', hop_size=None, **overrides):
+  """NoteConfig of a named style (a key of NOTE_STYLES), plus overrides.
+
+  hop_size: frames of this many samples instead of the style's (`retime`),
+  before the overrides.
+  """
   if style not in NOTE_STYLES:
     raise ValueError(f'unknown note style {style!r}; choose one of '
                      f'{", ".join(NOTE_STYLES)}.')
-  return NoteConfig(**{**NOTE_STYLES[style], **overrides})
+  config = NoteConfig(**NOTE_STYLES[style])
+  if hop_size:
+    config = retime(config, hop_size)
+  return dataclasses.replace(config, **overrides)
+
+
+def retime(config, hop_size):
+  """The same distributions on frames of hop_size samples.
+
+  Every duration counted in frames (the notes', the glides', the example's)
+  keeps its length in seconds, to the nearest frame; a 4-s example of 400
+  frames of 10 ms becomes 250 frames of 16 ms. Speech is drawn in seconds
+  already.
+  """
+  if hop_size == config.hop_size:
+    return config
+  frames = lambda n: max(1, int(round(n * config.hop_size / hop_size)))
+  return dataclasses.replace(
+      config, hop_size=hop_size, n_frames=frames(config.n_frames),
+      min_note_length=frames(config.min_note_length),
+      max_note_length=frames(config.max_note_length),
+      max_glide_frames=max(2, frames(config.max_glide_frames)))
 
 
 # ------------------------------------------------------------------- helpers

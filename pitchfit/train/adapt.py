@@ -282,7 +282,8 @@ def train_dataset(config, method, recordings, start_step):
   if not method.synthetic_batch:
     return real.prefetch(2)
   synthetic = data.synthetic_train(
-      config.data, m.n_frames, start_step * method.synthetic_batch).batch(
+      config.data, m.n_frames, start_step * method.synthetic_batch,
+      m.hop_size).batch(
           method.synthetic_batch, drop_remainder=True)
   return tf.data.Dataset.zip((real, synthetic)).prefetch(2)
 

@@ -75,18 +75,19 @@ def _crop_controls(example, n_frames, offset):
           for k in synthetic_notes.CONTROL_KEYS}
 
 
-def synthetic_train(data_config, n_frames, start_example=0):
+def synthetic_train(data_config, n_frames, start_example=0, hop_size=None):
   """Endless unbatched stream of synthetic controls with n_frames frames.
 
   'generator' draws example start_example, start_example + 1, ... of the
-  data seed in the data's note style, so a resumed run continues with unseen
+  data seed in the data's note style (on frames of hop_size samples, if
+  given: `synthetic_notes.retime`), so a resumed run continues with unseen
   examples.
   """
   if data_config.synthetic == 'generator':
     return synthetic_notes.as_dataset(
         data_config.synthetic_seed,
         synthetic_notes.note_config(data_config.synthetic_style,
-                                    n_frames=n_frames),
+                                    hop_size=hop_size, n_frames=n_frames),
         start=start_example)
   ds = load_tfds(data_config.synthetic + ':train', data_config.data_dir,
                  shuffle_files=True)
@@ -99,20 +100,31 @@ def synthetic_train(data_config, n_frames, start_example=0):
   return ds.map(random_crop, num_parallel_calls=tf.data.AUTOTUNE)
 
 
-def synthetic_eval(spec, n_frames, data_dir=None, n_examples=None):
+def synthetic_eval(spec, n_frames, data_dir=None, n_examples=None,
+                   hop_size=None):
   """Unbatched synthetic test examples cut into consecutive n_frames crops.
 
   Reads the built TFDS split if there is one; otherwise generates exactly the
   same examples from the split's seed (the builder is a pure function of it).
+  A model on frames of another hop_size than the set's is given the same
+  notes generated on its frames (`synthetic_notes.retime`).
   """
   name, config, split = parse_spec(spec, 'test')
   note_config = None
-  try:
-    ds = load_tfds(spec, data_dir)
-  except UserError:
-    if name != SYNTHETIC_PREFIX:
-      raise
+  # A built split on other frames than the model's is generated instead.
+  other_frames = (name == SYNTHETIC_PREFIX and hop_size is not None
+                  and registry.note_config(config).hop_size != hop_size)
+  ds = None
+  if not other_frames:
+    try:
+      ds = load_tfds(spec, data_dir)
+    except UserError:
+      if name != SYNTHETIC_PREFIX:
+        raise
+  if ds is None:
     seed, note_config = _synthetic_split(config, split)
+    note_config = synthetic_notes.retime(note_config,
+                                         hop_size or note_config.hop_size)
     ds = synthetic_notes.as_dataset(seed, note_config, count=n_examples)
   if n_examples:
     ds = ds.take(n_examples)
@@ -172,7 +184,7 @@ def train_dataset(config, start_step=0):
   d, m = config.data, config.model
   synthetic_batch = d.synthetic_batch_size or d.batch_size
   start_example = start_step * synthetic_batch
-  synthetic = synthetic_train(d, m.n_frames, start_example).batch(
+  synthetic = synthetic_train(d, m.n_frames, start_example, m.hop_size).batch(
       synthetic_batch, drop_remainder=True)
   if not d.real:
     return synthetic.prefetch(tf.data.AUTOTUNE)
@@ -188,7 +200,8 @@ def eval_dataset(config, batch_size=None):
   d, m = config.data, config.model
   name, _, _ = parse_spec(d.eval, 'test')
   if name == SYNTHETIC_PREFIX:
-    ds = synthetic_eval(d.eval, m.n_frames, d.data_dir, d.eval_examples)
+    ds = synthetic_eval(d.eval, m.n_frames, d.data_dir, d.eval_examples,
+                        m.hop_size)
   else:
     ds = real_eval(d.eval, m.n_samples, d.data_dir, d.eval_examples)
   ds = ds.batch(batch_size or d.batch_size).cache()

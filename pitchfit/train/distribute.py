@@ -145,6 +145,7 @@ def generator_slice(config, start_step, pipeline_id, num_pipelines,
   global_batch = d.synthetic_batch_size or d.batch_size
   block = global_batch // num_pipelines
   note_config = synthetic_notes.note_config(d.synthetic_style,
+                                            hop_size=m.hop_size,
                                             n_frames=m.n_frames)
 
   def step_block(step):

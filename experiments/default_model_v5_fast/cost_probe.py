@@ -1,0 +1,86 @@
+"""LiteRT cost of candidate architectures per second of audio, untrained.
+
+  python experiments/default_model_v5_fast/cost_probe.py [--threads 1]
+
+Each variant is configs/default_model.yaml's model with the overrides of
+VARIANTS, converted as `pitchfit export` converts it (batch 1, fixed 4-s
+window, as the tracker's long windows) and run by ai-edge-litert; the
+fastest of 7 calls after a warm-up, in ms per second of audio.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, REPO)
+
+from pitchfit.quiet import import_tensorflow  # pylint: disable=wrong-import-position
+
+tf = import_tensorflow()
+
+from pitchfit.train import recipe as recipe_lib  # pylint: disable=wrong-import-position
+from pitchfit.track import export  # pylint: disable=wrong-import-position
+from pitchfit.track import pitch_model as pitch_model_lib  # pylint: disable=wrong-import-position
+
+# The hop-256 variants are measured without the generator (whose notes are
+# on 10-ms frames); only the model is built here.
+_HOP16 = ['model.hop_size=256', 'model.n_samples=16384', 'data.synthetic=synthetic_notes/small']
+VARIANTS = {
+    'v3 (shipped)': [],
+    'separable': ['model.cnn_separable=true'],
+    '12 ch': ['model.cnn_channels=12'],
+    '3+2 layers': ['model.cnn_layers=3', 'model.harmonic_cnn_layers=2'],
+    'fft 1024+512': ['model.spectrum_fft_sizes=[1024,512]'],
+    'hop 16 ms': _HOP16,
+    'hop 16 ms, 12 ch': _HOP16 + ['model.cnn_channels=12'],
+    'hop 16 ms, separable': _HOP16 + ['model.cnn_separable=true'],
+}
+
+
+def litert_ms_per_second(config, threads, seconds=4):
+  from ai_edge_litert.interpreter import Interpreter  # pylint: disable=g-import-not-at-top
+  m = config.model
+  config.model.n_samples = m.hop_size * int(round(seconds * m.sample_rate / m.hop_size))
+  model = pitch_model_lib.build_model(config)
+  pm = pitch_model_lib.PitchModel(model, config, source='probe')
+  data, _ = export.convert(pm, batch_size=1)
+  interpreter = Interpreter(model_content=data, num_threads=threads)
+  index = interpreter.get_input_details()[0]['index']
+  # A CNN's export has a free time axis: plan it for this window.
+  interpreter.resize_tensor_input(index, [1, config.model.n_samples])
+  interpreter.allocate_tensors()
+  windows = np.random.default_rng(0).standard_normal(
+      (1, config.model.n_samples)).astype(np.float32) * 0.1
+  interpreter.set_tensor(index, windows)
+  interpreter.invoke()
+  best = float('inf')
+  for _ in range(7):
+    start = time.perf_counter()
+    interpreter.set_tensor(index, windows)
+    interpreter.invoke()
+    best = min(best, time.perf_counter() - start)
+  params = sum(int(np.prod(v.shape)) for v in model.trainable_variables)
+  return 1000 * best * m.sample_rate / config.model.n_samples, params
+
+
+def main():
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument('--threads', type=int, default=1)
+  parser.add_argument('--only', nargs='*', default=None)
+  args = parser.parse_args()
+  base = os.path.join(REPO, 'configs', 'default_model.yaml')
+  print(f'{"variant":24s} {"params":>7s} {"ms per s":>8s}')
+  for name, overrides in VARIANTS.items():
+    if args.only and name not in args.only:
+      continue
+    config = recipe_lib.load(base, overrides).phases[0].config
+    ms, params = litert_ms_per_second(config, args.threads)
+    print(f'{name:24s} {params:7,d} {ms:8.2f}', flush=True)
+
+
+if __name__ == '__main__':
+  main()
