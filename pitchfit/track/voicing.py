@@ -153,9 +153,10 @@ def synthetic_frames(pitch_model, n_examples=128, seed=CALIBRATION_SEED,
   """Runs a model on rendered synthetic notes: (features [n, 3], voiced [n]).
 
   Notes are drawn from the generator in the model's training style (the
-  paper's if that style has another hop) with the model's window; a
-  frame is voiced where its true harmonic amplitude reaches the training
-  loss's amp_threshold (silent notes sit at about 1e-7).
+  paper's for a style it does not know), on the model's frames
+  (`synthetic_notes.retime`) and window; a frame is voiced where its true
+  harmonic amplitude reaches the training loss's amp_threshold (silent
+  notes sit at about 1e-7).
   """
   from pitchfit.notes import generator as synthetic_notes  # pylint: disable=g-import-not-at-top
   from pitchfit.notes.generator import CONTROL_KEYS  # pylint: disable=g-import-not-at-top
@@ -163,8 +164,7 @@ def synthetic_frames(pitch_model, n_examples=128, seed=CALIBRATION_SEED,
   # The notes the model was trained on (speech with its unvoiced fricatives,
   # for the 10-ms model), on the model's own frame grid.
   style = pitch_model.config.data.synthetic_style
-  if (style not in synthetic_notes.NOTE_STYLES
-      or synthetic_notes.note_config(style).hop_size != m.hop_size):
+  if style not in synthetic_notes.NOTE_STYLES:
     style = 'paper'
   note_config = synthetic_notes.note_config(
       style, n_frames=m.n_frames, n_noise_bands=m.n_noise_bands,
