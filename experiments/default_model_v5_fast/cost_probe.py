@@ -1,11 +1,13 @@
 """LiteRT cost of candidate architectures per second of audio, untrained.
 
   python experiments/default_model_v5_fast/cost_probe.py [--threads 1]
+  python experiments/default_model_v5_fast/cost_probe.py --exports a.tflite ...
 
 Each variant is configs/default_model.yaml's model with the overrides of
 VARIANTS, converted as `pitchfit export` converts it (batch 1, fixed 4-s
 window, as the tracker's long windows) and run by ai-edge-litert; the
-fastest of 7 calls after a warm-up, in ms per second of audio.
+fastest of 7 calls after a warm-up, in ms per second of audio. --exports
+times exported models (`pitchfit export`) the same way instead.
 """
 
 import argparse
@@ -42,19 +44,24 @@ VARIANTS = {
 
 
 def litert_ms_per_second(config, threads, seconds=4):
-  from ai_edge_litert.interpreter import Interpreter  # pylint: disable=g-import-not-at-top
   m = config.model
-  config.model.n_samples = m.hop_size * int(round(seconds * m.sample_rate / m.hop_size))
+  n_samples = m.hop_size * int(round(seconds * m.sample_rate / m.hop_size))
   model = pitch_model_lib.build_model(config)
   pm = pitch_model_lib.PitchModel(model, config, source='probe')
   data, _ = export.convert(pm, batch_size=1)
+  params = sum(int(np.prod(v.shape)) for v in model.trainable_variables)
+  return flatbuffer_ms_per_second(data, n_samples, threads), params
+
+
+def flatbuffer_ms_per_second(data, n_samples, threads):
+  from ai_edge_litert.interpreter import Interpreter  # pylint: disable=g-import-not-at-top
   interpreter = Interpreter(model_content=data, num_threads=threads)
   index = interpreter.get_input_details()[0]['index']
   # A CNN's export has a free time axis: plan it for this window.
-  interpreter.resize_tensor_input(index, [1, config.model.n_samples])
+  interpreter.resize_tensor_input(index, [1, n_samples])
   interpreter.allocate_tensors()
   windows = np.random.default_rng(0).standard_normal(
-      (1, config.model.n_samples)).astype(np.float32) * 0.1
+      (1, n_samples)).astype(np.float32) * 0.1
   interpreter.set_tensor(index, windows)
   interpreter.invoke()
   best = float('inf')
@@ -63,15 +70,25 @@ def litert_ms_per_second(config, threads, seconds=4):
     interpreter.set_tensor(index, windows)
     interpreter.invoke()
     best = min(best, time.perf_counter() - start)
-  params = sum(int(np.prod(v.shape)) for v in model.trainable_variables)
-  return 1000 * best * m.sample_rate / config.model.n_samples, params
+  return 1000 * best * 16000 / n_samples
 
 
 def main():
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument('--threads', type=int, default=1)
   parser.add_argument('--only', nargs='*', default=None)
+  parser.add_argument('--exports', nargs='*', default=None)
   args = parser.parse_args()
+  if args.exports:
+    from pitchfit.track import litert_model  # pylint: disable=g-import-not-at-top
+    for path in args.exports:
+      with open(path, 'rb') as f:
+        data = f.read()
+      hop = litert_model.read_metadata(data)['hop_size']
+      n_samples = hop * int(round(4 * 16000 / hop))
+      ms = flatbuffer_ms_per_second(data, n_samples, args.threads)
+      print(f'{path}: {ms:.2f} ms per s', flush=True)
+    return
   base = os.path.join(REPO, 'configs', 'default_model.yaml')
   print(f'{"variant":24s} {"params":>7s} {"ms per s":>8s}')
   for name, overrides in VARIANTS.items():
