@@ -123,8 +123,8 @@ def synthetic_eval(spec, n_frames, data_dir=None, n_examples=None,
         raise
   if ds is None:
     seed, note_config = _synthetic_split(config, split)
-    note_config = synthetic_notes.retime(note_config,
-                                         hop_size or note_config.hop_size)
+    if hop_size:
+      note_config = synthetic_notes.retime(note_config, hop_size)
     ds = synthetic_notes.as_dataset(seed, note_config, count=n_examples)
   if n_examples:
     ds = ds.take(n_examples)
