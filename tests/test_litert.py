@@ -131,6 +131,14 @@ def test_a_cnn_export_takes_windows_of_any_length(tiny_cnn):
   # The tracker gives it long windows: a 9-s signal takes 3 calls, not 9+.
   track = pitchfit.predict(tone(220.0, 9.0, 16000), 16000, model=path)
   assert track.time.size == 900
+  # The TensorFlow model takes the same windows, so the two paths differ by
+  # float rounding only (not by where windows fall).
+  assert keras_model.variable_length
+  tf_track = pitchfit.predict(tone(220.0, 9.0, 16000), 16000,
+                              model=keras_model)
+  cents = 1200 * np.abs(np.log2(track.frequency / tf_track.frequency))
+  assert cents.max() < 0.5
+  np.testing.assert_allclose(track.confidence, tf_track.confidence, atol=1e-3)
 
 
 def test_export_refuses_other_suffixes(tiny_save_dir, tmp_path):

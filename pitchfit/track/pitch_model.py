@@ -86,6 +86,18 @@ class PitchModel:
   def n_frames(self):
     return self.n_samples // self.hop_size
 
+  @property
+  def variable_length(self):
+    """Whether windows may be any whole number of frames long.
+
+    True for the log-frequency CNN, as in its LiteRT export: the tracker then
+    gives both the same long windows (streaming.VARIABLE_WINDOW_S), so the two
+    paths differ by float rounding only, not by where windows fall or how much
+    audio the per-window level normalisation sees.
+    """
+    from pitchfit.track import streaming  # pylint: disable=g-import-not-at-top
+    return streaming.is_convolutional(self)
+
   @classmethod
   def load(cls, path):
     """Loads a save dir, a checkpoint or an exported file; UserError if not a model."""
@@ -138,7 +150,9 @@ class PitchModel:
     """Runs the model on windows.
 
     Args:
-      audio: float32 [batch, n_samples] at self.sample_rate.
+      audio: float32 [batch, n_samples] at self.sample_rate; with
+        variable_length and not synthesize, [batch, n] for any positive
+        multiple n of hop_size.
       synthesize: also return the resynthesized audio.
 
     Returns:
@@ -154,7 +168,8 @@ class PitchModel:
     """The model as a tf.function: about 100x faster than eager calls.
 
     One trace per value of `synthesize`; the batch dimension is left open so
-    a shorter last batch does not trace again.
+    a shorter last batch does not trace again, and so is the time axis of a
+    variable_length model.
     """
     if synthesize not in self._functions:
       import tensorflow as tf  # pylint: disable=g-import-not-at-top
@@ -168,6 +183,9 @@ class PitchModel:
             F0_PEAK_RADIUS_BINS)
         return outputs
 
-      spec = tf.TensorSpec([None, self.n_samples], tf.float32)
+      # Resynthesis renders n_samples: its windows keep the model's length.
+      free = self.variable_length and not synthesize
+      n_samples = None if free else self.n_samples
+      spec = tf.TensorSpec([None, n_samples], tf.float32)
       self._functions[synthesize] = tf.function(run, input_signature=[spec])
     return self._functions[synthesize]
