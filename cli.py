@@ -162,11 +162,15 @@ def _options(step_ms, half_hop, fmin, fmax, viterbi, voicing_threshold):
               help='Also write <stem>.notes.csv: onset,offset,midi,frequency.')
 @click.option('--midi', 'write_midi', is_flag=True,
               help='Also write <stem>.mid: the notes as a MIDI file.')
+@click.option('-j', '--jobs', type=click.IntRange(min=1), metavar='N',
+              help='Files tracked side by side [default: one per CPU, at '
+              'most 4; one with a TensorFlow model].')
 @click.option('-q', '--quiet', is_flag=True,
               help='No progress bar and no summary; errors only.')
 @_user_errors
 def predict(paths, output_dir, model_path, step_ms, plot, fmt, half_hop, fmin,
-            fmax, viterbi, voicing_threshold, write_notes, write_midi, quiet):
+            fmax, viterbi, voicing_threshold, write_notes, write_midi, jobs,
+            quiet):
   """Pitch of audio files: writes <stem>.f0.csv (time,frequency,confidence).
 
   PATH may be audio files (wav, flac, ogg, mp3, aiff; any rate and channel
@@ -179,42 +183,49 @@ def predict(paths, output_dir, model_path, step_ms, plot, fmt, half_hop, fmin,
   from pitchfit.track import files
   from pitchfit.track import predict as predict_lib
   options = _options(step_ms, half_hop, fmin, fmax, viterbi, voicing_threshold)
-  jobs, failed = _audio_jobs(paths, output_dir, '.f0.' + fmt)
-  if not jobs:
+  audio_jobs, failed = _audio_jobs(paths, output_dir, '.f0.' + fmt)
+  if not audio_jobs:
     if not quiet:
       _summary(0, failed, 0.0, 0.0)
     sys.exit(1 if failed else 0)
   pitch_model = predict_lib.load_model(model_path)
   options.check(pitch_model)
+
+  def track(job, model):
+    audio_path, out_path = job
+    stem = out_path[:-len('.f0.' + fmt)]
+    file_seconds, _ = files.predict_file(
+        audio_path, out_path, model, options, fmt,
+        plot_path=stem + '.f0.png' if plot else None,
+        notes_path=stem + '.notes.csv' if write_notes else None,
+        midi_path=stem + '.mid' if write_midi else None,
+        activation=fmt == 'npz')
+    return file_seconds
+
+  workers = files.default_workers(pitch_model, len(audio_jobs), jobs)
   done, seconds, start = 0, 0.0, time.perf_counter()
-  with _progress(jobs, quiet) as bar:
-    for audio_path, out_path in bar:
-      bar.set_postfix_str(audio_path.name)
-      stem = out_path[:-len('.f0.' + fmt)]
-      try:
-        file_seconds, _ = files.predict_file(
-            audio_path, out_path, pitch_model, options, fmt,
-            plot_path=stem + '.f0.png' if plot else None,
-            notes_path=stem + '.notes.csv' if write_notes else None,
-            midi_path=stem + '.mid' if write_midi else None,
-            activation=fmt == 'npz')
-      except UserError as e:
+  with _progress(len(audio_jobs), quiet) as bar:
+    for (audio_path, _), outcome in files.map_files(
+        track, audio_jobs, pitch_model, workers):
+      bar.set_postfix_str(audio_path.name, refresh=False)
+      bar.update()
+      if isinstance(outcome, UserError):
         failed += 1
-        bar.write(f'pitchfit: error: {e}', file=sys.stderr)
-        continue
-      except Exception as e:  # pylint: disable=broad-except
+        bar.write(f'pitchfit: error: {outcome}', file=sys.stderr)
+      elif isinstance(outcome, Exception):
         failed += 1  # one odd file must not stop a batch of thousands
-        bar.write(f'pitchfit: error: {audio_path}: {type(e).__name__}: '
-                  f'{str(e).splitlines()[0] if str(e) else ""}', file=sys.stderr)
-        continue
-      done += 1
-      seconds += file_seconds
+        bar.write(f'pitchfit: error: {audio_path}: {type(outcome).__name__}: '
+                  f'{str(outcome).splitlines()[0] if str(outcome) else ""}',
+                  file=sys.stderr)
+      else:
+        done += 1
+        seconds += outcome
   if not quiet:
     _summary(done, failed, seconds, time.perf_counter() - start)
   sys.exit(1 if failed else 0)
 
 
-class _NoBar(list):
+class _NoBar:
   """tqdm's interface where no bar is shown: importing tqdm alone takes
   about 0.1 s, a tenth of tracking a short file as a whole process."""
 
@@ -224,19 +235,22 @@ class _NoBar(list):
   def __exit__(self, *exc):
     return False
 
-  def set_postfix_str(self, text):
+  def set_postfix_str(self, text, refresh=True):
+    pass
+
+  def update(self, n=1):
     pass
 
   def write(self, text, file=None):
     click.echo(text, err=file is sys.stderr)
 
 
-def _progress(jobs, quiet):
-  """A tqdm bar over jobs on a terminal, else a silent stand-in."""
+def _progress(total, quiet):
+  """A tqdm bar of `total` files on a terminal, else a silent stand-in."""
   if quiet or not sys.stderr.isatty():
-    return _NoBar(jobs)
+    return _NoBar()
   from tqdm import tqdm
-  return tqdm(jobs, unit='file', file=sys.stderr)
+  return tqdm(total=total, unit='file', file=sys.stderr)
 
 
 def _audio_jobs(paths, output_dir, suffix):

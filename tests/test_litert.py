@@ -11,7 +11,8 @@ from pitchfit.track import export as export_lib
 from pitchfit.track import litert_model
 from pitchfit.track import predict as predict_lib
 from tests.conftest import EVAL_DATA
-from tests.predict_fixtures import run_cli_in_process, tiny_model, tiny_save_dir, tone  # pylint: disable=unused-import
+from pitchfit.track import files
+from tests.predict_fixtures import error_lines, run_cli, run_cli_in_process, tiny_model, tiny_save_dir, tone, write_tone  # pylint: disable=unused-import
 
 
 @pytest.fixture(scope='module')
@@ -139,6 +140,89 @@ def test_a_cnn_export_takes_windows_of_any_length(tiny_cnn):
   cents = 1200 * np.abs(np.log2(track.frequency / tf_track.frequency))
   assert cents.max() < 0.5
   np.testing.assert_allclose(track.confidence, tf_track.confidence, atol=1e-3)
+
+
+def test_a_folder_tracked_side_by_side_equals_one_file_at_a_time(
+    tiny_tflite, tmp_path):
+  folder = tmp_path / 'in'
+  folder.mkdir()
+  for i in range(7):
+    write_tone(folder / f'tone_{i}.wav', 110.0 * 2 ** (i / 5), 1.0 + 0.4 * i,
+               [16000, 44100][i % 2])
+  (folder / 'broken.wav').write_bytes(b'RIFF not really')
+  results = {}
+  for jobs in (1, 3):
+    out = tmp_path / f'out_{jobs}'
+    result = run_cli('predict', folder, '--model', tiny_tflite, '-o', out,
+                     '--jobs', jobs, *(['--plot'] if jobs == 3 else []))
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.strip().splitlines()[-1].startswith(
+        '7 file(s) done, 1 failed;')
+    lines = error_lines(result.stderr)
+    assert len(lines) == 1 and 'broken.wav' in lines[0], result.stderr
+    assert 'INFO' not in result.stderr
+    results[jobs] = {i: files.read_rows_csv(out / f'tone_{i}.f0.csv')
+                     for i in range(7)}
+  assert len(list((tmp_path / 'out_3').glob('*.f0.png'))) == 7
+  for i in range(7):
+    for one, side_by_side in zip(results[1][i], results[3][i]):
+      np.testing.assert_allclose(one, side_by_side, rtol=1e-4, atol=1e-4)
+
+
+class _CopyCounter:
+  """A stand-in model that counts its copies and the thread each runs on."""
+
+  def __init__(self):
+    self.copies = []
+
+  def copy(self, num_threads=None):
+    assert num_threads == 1
+    clone = _CopyCounter()
+    self.copies.append(clone)
+    return clone
+
+
+def test_map_files_keeps_order_and_returns_errors():
+  import threading  # pylint: disable=g-import-not-at-top
+  model = _CopyCounter()
+  seen = []
+
+  def work(item, worker_model):
+    seen.append((item, worker_model, threading.get_ident()))
+    if item == 3:
+      raise UserError('three is bad')
+    return item * 10
+
+  out = list(files.map_files(work, range(9), model, workers=3))
+  assert [item for item, _ in out] == list(range(9))
+  assert [r for i, r in out if i != 3] == [10 * i for i in range(9) if i != 3]
+  assert isinstance(out[3][1], UserError)
+  assert len(model.copies) == 3
+  # Each thread kept its own copy; no copy was used by two threads.
+  users = {}
+  for _, worker_model, thread in seen:
+    users.setdefault(id(worker_model), set()).add(thread)
+  assert all(len(threads) == 1 for threads in users.values())
+  assert model not in [m for _, m, _ in seen]
+  # One worker uses the model itself, in this thread.
+  seen.clear()
+  assert [r for _, r in files.map_files(work, [1, 2], model, workers=1)] == [10, 20]
+  assert {m for _, m, _ in seen} == {model}
+
+
+def test_map_files_stopped_early_runs_only_what_was_queued():
+  import time  # pylint: disable=g-import-not-at-top
+  ran = []
+
+  def work(item, _):
+    time.sleep(0.01)
+    ran.append(item)
+    return item
+
+  results = files.map_files(work, range(1000), _CopyCounter(), workers=2)
+  assert next(results) == (0, 0)
+  results.close()
+  assert len(ran) <= 4 + 1  # at most twice the workers queued, and the first
 
 
 def test_export_refuses_other_suffixes(tiny_save_dir, tmp_path):

@@ -134,6 +134,20 @@ def with_metadata(data, metadata):
   return bytes(builder.Output())
 
 
+# LiteRT announces its CPU delegate on fd 2 once per process, at the first
+# plan of any interpreter. Only that plan is silenced: fd 2 is shared by every
+# thread, and silencing it later could swallow another thread's error line.
+_delegate_announced = False
+
+
+def _silence_announcement():
+  """stderr_silenced() until the first plan has been made, then a no-op."""
+  import contextlib  # pylint: disable=g-import-not-at-top
+  from pitchfit.quiet import stderr_silenced  # pylint: disable=g-import-not-at-top
+  return (contextlib.nullcontext() if _delegate_announced
+          else stderr_silenced())
+
+
 def is_litert_file(path):
   """True if path is a file that starts like a TFLite flatbuffer."""
   try:
@@ -171,6 +185,7 @@ class LiteRTModel:
       raise UserError(f'{path}: not a model written by `pitchfit export` '
                       '(no pitchfit metadata in this .tflite)')
     self.source = path
+    self._data = data
     self.metadata = metadata
     self.config = config_lib.from_dict(metadata['config'], path, check=False)
     self.voicing = metadata['voicing']
@@ -180,21 +195,26 @@ class LiteRTModel:
     self.hop_size = int(metadata['hop_size'])
     self.batch_size = int(metadata['batch_size'])
     self.variable_length = bool(metadata.get('variable_length', False))
+    self._init_interpreter(num_threads)
+
+  def _init_interpreter(self, num_threads):
+    """A new interpreter of self._data, and where its tensors are."""
     try:
       from ai_edge_litert.interpreter import Interpreter  # pylint: disable=g-import-not-at-top
     except ImportError:
       raise UserError(_INSTALL_HINT) from None
-    from pitchfit.quiet import stderr_silenced  # pylint: disable=g-import-not-at-top
+    global _delegate_announced
+    metadata = self.metadata
     try:
-      # The runtime prints an INFO line about its CPU delegate on fd 2.
-      with stderr_silenced():
+      with _silence_announcement():
         self._interpreter = Interpreter(
-            model_content=data,
+            model_content=self._data,
             num_threads=num_threads or default_num_threads())
         if not self.variable_length:  # else at the first call, to its length
           self._interpreter.allocate_tensors()
+          _delegate_announced = True
     except (ValueError, RuntimeError) as e:
-      raise UserError(f'{path}: LiteRT cannot load this model '
+      raise UserError(f'{self.source}: LiteRT cannot load this model '
                       f'({str(e).splitlines()[0]})') from None
     self._input = self._interpreter.get_input_details()[0]['index']
     # The window length the tensors are planned for (a free time axis is
@@ -204,6 +224,31 @@ class LiteRTModel:
                for d in self._interpreter.get_output_details()}
     self._outputs = {key: by_name[name]
                      for name, key in metadata['outputs'].items()}
+
+  def copy(self, num_threads=None):
+    """The same model on an interpreter of its own (e.g. one per thread).
+
+    An interpreter runs one call at a time; threads that track files side by
+    side each need their own. The file is not read again. Make copies in the
+    main thread: the copy is planned here, so the process's one delegate
+    announcement is silenced before any other thread writes to stderr.
+    """
+    clone = object.__new__(type(self))
+    clone.__dict__.update(self.__dict__)
+    clone._init_interpreter(num_threads)  # pylint: disable=protected-access
+    if clone.variable_length:
+      clone._plan(self._length or self.n_samples)  # pylint: disable=protected-access
+    return clone
+
+  def _plan(self, length):
+    """Sizes a free-axis interpreter's tensors for windows of `length` samples."""
+    global _delegate_announced
+    with _silence_announcement():
+      self._interpreter.resize_tensor_input(self._input,
+                                            [self.batch_size, length])
+      self._interpreter.allocate_tensors()
+    _delegate_announced = True
+    self._length = length
 
   def __call__(self, windows):
     """Runs the model on windows, batch_size at a time.
@@ -226,12 +271,7 @@ class LiteRTModel:
         raise ValueError(f'windows must be [b, a multiple of {self.hop_size}]'
                          f', not {windows.shape}')
       if length != self._length:
-        from pitchfit.quiet import stderr_silenced  # pylint: disable=g-import-not-at-top
-        with stderr_silenced():  # the first plan prints the CPU delegate's INFO
-          self._interpreter.resize_tensor_input(self._input,
-                                                [self.batch_size, length])
-          self._interpreter.allocate_tensors()
-        self._length = length
+        self._plan(length)
     elif windows.ndim != 2 or length != self.n_samples:
       raise ValueError(f'windows must be [b, {self.n_samples}], not '
                        f'{windows.shape}')
