@@ -116,6 +116,11 @@ class HarmonicLossConfig:
   # Beyond the paper: cross-entropy of the f0 softmax against the true f0's
   # bin (Gaussian-blurred). 0 = off (the paper).
   f0_bins_weight: float = 0.0
+  # Standard deviation of that Gaussian, semitones: half a bin of the
+  # default model's 24-per-octave grid. A coarser grid wants a wider one, or
+  # the target is nearly one-hot and the softmax cannot say where between two
+  # bins the pitch lies.
+  f0_bins_blur_semitones: float = 0.25
 
 
 @dataclasses.dataclass

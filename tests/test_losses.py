@@ -124,3 +124,26 @@ def test_filtered_noise_consistency_loss():
   magnitudes = tf.fill([1, N_FRAMES, 65], 0.3)
   assert float(loss(magnitudes, magnitudes)) == 0.0
   assert float(loss(magnitudes + 0.1, magnitudes)) == pytest.approx(0.2, rel=1e-5)
+
+
+@pytest.mark.parametrize('blur,max_error', [(0.25, None), (0.5, 0.1)])
+def test_f0_bins_blur_lets_a_coarse_grid_say_where_between_bins(blur, max_error):
+  """On 12 bins per octave the loss's target must spread over two bins for
+  its mean to land between them; half a bin of blur does, a quarter does not."""
+  from pitchfit.dsp import core  # pylint: disable=g-import-not-at-top
+  from pitchfit.model.autoencoder import f0_bins_cross_entropy  # pylint: disable=g-import-not-at-top
+  hz_min, hz_max, bins = 27.5, 27.5 * 2 ** (88 / 12), 89
+  true_hz = 220.0 * 2 ** (0.3 / 12)  # 0.3 semitone above a bin
+  logits = tf.zeros([1, 1, bins])
+  with tf.GradientTape() as tape:
+    tape.watch(logits)
+    loss = f0_bins_cross_entropy(logits, tf.constant([[[true_hz]]]),
+                                 tf.ones([1, 1, 1]), hz_min, hz_max, blur)
+  # d loss / d logits = softmax(logits) - target, so at zero logits:
+  target = 1.0 / bins - tape.gradient(loss, logits).numpy()[0, 0]
+  midi = core.hz_to_midi(core.frequency_bins_hz(bins, hz_min, hz_max)).numpy()
+  error = abs(float((target * midi).sum()) - float(core.hz_to_midi(true_hz)))
+  if max_error is None:
+    assert error > 0.2   # nearly one-hot: the mean sticks to the bin
+  else:
+    assert error < max_error

@@ -40,6 +40,14 @@ VARIANTS = {
     'hop 16 ms': _HOP16,
     'hop 16 ms, 12 ch': _HOP16 + ['model.cnn_channels=12'],
     'hop 16 ms, separable': _HOP16 + ['model.cnn_separable=true'],
+    # Session 5: cheaper models that keep the 10-ms frame.
+    '12 ch, 3+2 layers': ['model.cnn_channels=12', 'model.cnn_layers=3',
+                          'model.harmonic_cnn_layers=2'],
+    '3+2 layers, fft 1024+512': ['model.cnn_layers=3', 'model.harmonic_cnn_layers=2',
+                                 'model.spectrum_fft_sizes=[1024,512]'],
+    '8 ch': ['model.cnn_channels=8'],
+    '5 stacked harmonics': ['model.stack_harmonics=[0.5,1,2,3,4]'],
+    '12 bins per octave': ['model.f0_bins=89'],
 }
 
 

@@ -232,7 +232,8 @@ class TranscribingAutoencoder(keras.Model):
                      tf.float32)
       result['ss_f0_bins_loss'] = l.harmonic.f0_bins_weight * (
           f0_bins_cross_entropy(outputs['f0_logits'], controls['f0_hz'], mask,
-                                m.f0_hz_min, m.f0_hz_max))
+                                m.f0_hz_min, m.f0_hz_max,
+                                l.harmonic.f0_bins_blur_semitones))
     return result
 
   def synthetic_pitch_accuracy(self, controls, outputs):
