@@ -48,6 +48,7 @@ VARIANTS = {
     '8 ch': ['model.cnn_channels=8'],
     '5 stacked harmonics': ['model.stack_harmonics=[0.5,1,2,3,4]'],
     '12 bins per octave': ['model.f0_bins=89'],
+    '18 bins per octave': ['model.f0_bins=133'],
 }
 
 
