@@ -62,6 +62,12 @@ class ModelConfig:
   f0_bins: int = 64
   f0_hz_min: float = 20.0
   f0_hz_max: float = 1200.0
+  # Tracking reads f0 as the mean over this many bins each side of the f0
+  # softmax's peak (core.frequencies_around_peak); training uses the full
+  # expectation. 8 was chosen on synthetic notes for 0.28-semitone bins and
+  # kept for the 24-per-octave grid (+-4 semitones); a coarser grid wants
+  # fewer (experiments/default_model_v6_grid, C12R).
+  f0_peak_radius_bins: int = 8
   # The paper stops gradients between the two encoders.
   stop_gradient: bool = True
   # Samples per control frame: the paper's 512 (32 ms at 16 kHz); the CPU
@@ -373,6 +379,8 @@ def validate(config, source):
   checks = [
       (m.n_samples % m.hop_size == 0,
        f'model.n_samples must be a multiple of model.hop_size ({m.hop_size})'),
+      (m.f0_peak_radius_bins >= 0,
+       f'model.f0_peak_radius_bins must be 0 or more, got {m.f0_peak_radius_bins}'),
       (m.encoder in ('resnet', 'harmonic_cnn'),
        f"model.encoder must be 'resnet' or 'harmonic_cnn', got {m.encoder!r}"),
       (m.encoder == 'resnet' or min(m.spectrum_fft_sizes) >= m.hop_size,

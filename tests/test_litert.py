@@ -280,3 +280,23 @@ def test_default_threads_follow_the_cpus_up_to_four(monkeypatch):
   assert litert_model.default_num_threads() == litert_model.MAX_DEFAULT_THREADS == 4
   monkeypatch.setattr(os, 'sched_getaffinity', lambda pid: {3}, raising=False)
   assert litert_model.default_num_threads() == 1
+
+
+def test_the_readout_radius_is_the_models_own(tiny_model):
+  """f0 is the mean over model.f0_peak_radius_bins around the softmax peak:
+  0 gives bin centres exactly, the default 8 a mean between them."""
+  import dataclasses  # pylint: disable=g-import-not-at-top
+  from pitchfit.track import pitch_model as pitch_model_lib  # pylint: disable=g-import-not-at-top
+  from pitchfit.track import streaming  # pylint: disable=g-import-not-at-top
+  config = tiny_model.config
+  peak_only = dataclasses.replace(
+      config, model=dataclasses.replace(config.model, f0_peak_radius_bins=0))
+  model = pitch_model_lib.PitchModel(tiny_model.model, peak_only,
+                                     voicing=tiny_model.voicing)
+  windows = np.stack([tone(f, model.n_samples / 16000, 16000)[:model.n_samples]
+                      for f in (110.0, 233.0, 415.0)]).astype(np.float32)
+  bins = streaming.f0_bins_hz(config.model)
+  for m, exact in ((model, True), (tiny_model, False)):
+    f0 = m(windows)['f0_hz'].reshape(-1)
+    cents = 1200 * np.abs(np.log2(f0[:, None] / bins[None, :])).min(axis=1)
+    assert (cents.max() < 0.01) == exact, cents.max()

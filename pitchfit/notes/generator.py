@@ -100,6 +100,10 @@ NOTE_STYLES = {
     'wide_speech': {**_TEN_MS, 'midi_min': 22.0, 'midi_max': 108.0,
                     'max_note_length': 128, 'p_legato': 0.3, 'p_formant': 0.3,
                     'p_speech': 0.3},
+    # The same with half of the examples speech (experiments/default_model_v6_grid).
+    'wide_speech_half': {**_TEN_MS, 'midi_min': 22.0, 'midi_max': 108.0,
+                         'max_note_length': 128, 'p_legato': 0.3,
+                         'p_formant': 0.3, 'p_speech': 0.5},
 }
 
 

@@ -15,9 +15,9 @@ search below is banded instead of dense.
 
 import numpy as np
 
-# Bins each side of the chosen bin that `frequency_at` averages over; the same
-# as pitch_model.F0_PEAK_RADIUS_BINS (chosen there on synthetic notes), kept
-# here as a literal so this module imports nothing heavy.
+# Bins each side of the chosen bin that `frequency_at` averages over when no
+# radius is given; the default of config.ModelConfig.f0_peak_radius_bins (the
+# tracker passes the model's own), a literal so this module imports nothing.
 DEFAULT_RADIUS_BINS = 8
 # Largest pitch change per frame that the smooth part of the transition
 # allows, in semitones. Vibrato (+-1 semitone at 6 Hz) moves under 0.4 st per

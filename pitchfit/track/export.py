@@ -60,14 +60,13 @@ def tracking_function(pitch_model, batch_size):
   """
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   from pitchfit.dsp import core  # pylint: disable=g-import-not-at-top
-  from pitchfit.track.pitch_model import F0_PEAK_RADIUS_BINS  # pylint: disable=g-import-not-at-top
   c = pitch_model.config.model
 
   def run(audio):
     outputs = pitch_model.model(audio, synthesize=False)
     f0_hz = core.frequencies_around_peak(outputs['f0_logits'], c.f0_bins,
                                          c.f0_hz_min, c.f0_hz_max,
-                                         F0_PEAK_RADIUS_BINS)
+                                         c.f0_peak_radius_bins)
     return (f0_hz, outputs['f0_logits'], outputs['harm_amps'],
             outputs['noise_magnitudes'])
 

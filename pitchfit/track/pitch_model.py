@@ -27,11 +27,6 @@ from pitchfit.errors import UserError
 _CONFIG_KEY = '__config_yaml__'
 # Voicing calibration (pitchfit.voicing), stored with an exported model.
 _VOICING_KEY = '__voicing_yaml__'
-# Bins (0.28 semitone each with 256 f0 bins) each side of the f0 softmax's
-# peak that the reported f0 averages over (core.frequencies_around_peak).
-# Chosen on synthetic test notes (docs/usage.md): 2, 4, 8 and 16 all beat
-# the full expectation; 8 was best on both note styles.
-F0_PEAK_RADIUS_BINS = 8
 
 
 def _read_config_next_to(ckpt_path):
@@ -180,7 +175,7 @@ class PitchModel:
         outputs = dict(self.model(audio, synthesize=synthesize))
         outputs['f0_hz'] = core.frequencies_around_peak(
             outputs['f0_logits'], c.f0_bins, c.f0_hz_min, c.f0_hz_max,
-            F0_PEAK_RADIUS_BINS)
+            c.f0_peak_radius_bins)
         return outputs
 
       # Resynthesis renders n_samples: its windows keep the model's length.

@@ -196,7 +196,9 @@ def finish_track(chunks, pitch_model, options, keep_activation=False):
     from pitchfit.track import decode  # pylint: disable=g-import-not-at-top
     bins = streaming.f0_bins_hz(pitch_model.config.model)
     path = decode.viterbi_path(activation, bins)
-    frequency = decode.frequency_at(activation, bins, path).astype(np.float32)
+    frequency = decode.frequency_at(
+        activation, bins, path,
+        pitch_model.config.model.f0_peak_radius_bins).astype(np.float32)
   return Track(time, frequency, confidence, options.voicing_threshold,
                activation if keep_activation else None)
 

@@ -171,7 +171,8 @@ def frame_estimates(pitch_model, windows, fmin=None, fmax=None,
       flat = decode.restrict_range(probs.reshape(-1, shape[-1]), bins, fmin,
                                    fmax)
       peak = flat.argmax(axis=-1)
-      f0 = decode.frequency_at(flat, bins, peak)
+      f0 = decode.frequency_at(
+          flat, bins, peak, pitch_model.config.model.f0_peak_radius_bins)
       columns[0] = np.log(np.maximum(f0, 1e-3)).reshape(shape[:-1])[..., None]
       probs = flat.reshape(shape)
     if posterior:
