@@ -78,9 +78,11 @@ def test_cross_field_validation(tmp_path):
     config_lib.load(write(tmp_path, 'model: {n_samples: 16100, hop_size: 160}\n'))
   with pytest.raises(config_lib.ConfigError, match="model.encoder must be"):
     config_lib.load(write(tmp_path, 'model: {encoder: transformer}\n'))
+  with pytest.raises(config_lib.ConfigError, match="f0_peak_radius_bins must be 0 or more"):
+    config_lib.load(write(tmp_path, 'model: {f0_peak_radius_bins: -1}\n'))
   with pytest.raises(config_lib.ConfigError, match='rt60_s is .least, most. reverberation'):
     config_lib.load(write(tmp_path, 'data: {synthetic_rt60_s: [0, 1]}\n'))
-  with pytest.raises(config_lib.ConfigError, match="one of paper, sung, mixed, wide, speech, wide_speech, got 'opera'"):
+  with pytest.raises(config_lib.ConfigError, match="one of paper, sung, mixed, wide, speech, wide_speech, wide_speech_half, got 'opera'"):
     config_lib.load(write(tmp_path, 'data: {synthetic_style: opera}\n'))
   with pytest.raises(config_lib.ConfigError, match='short_window_fft.*got 2048'):
     config_lib.load(write(tmp_path, 'model: {short_window_fft: 2048}\n'))
