@@ -21,6 +21,7 @@ Outputs per audio file, each written atomically:
 """
 
 import collections
+import itertools
 import os
 import pathlib
 import threading
@@ -311,10 +312,7 @@ def map_files(function, items, pitch_model, workers=1):
   with concurrent.futures.ThreadPoolExecutor(workers) as pool:
     try:
       while True:
-        while len(pending) < 2 * workers:
-          item = next(items, pending)  # `pending` marks the end
-          if item is pending:
-            break
+        for item in itertools.islice(items, 2 * workers - len(pending)):
           pending.append((item, pool.submit(run, item)))
         if not pending:
           return

@@ -195,35 +195,34 @@ class LiteRTModel:
     self.hop_size = int(metadata['hop_size'])
     self.batch_size = int(metadata['batch_size'])
     self.variable_length = bool(metadata.get('variable_length', False))
-    self._init_interpreter(num_threads)
+    # A free time axis is planned at the first call, to its length: a plan
+    # for another length would be wasted.
+    self._init_interpreter(num_threads,
+                           None if self.variable_length else self.n_samples)
 
-  def _init_interpreter(self, num_threads):
-    """A new interpreter of self._data, and where its tensors are."""
+  def _init_interpreter(self, num_threads, length):
+    """A new interpreter of self._data, planned for `length` samples (None:
+    not yet), and where its tensors are."""
     try:
       from ai_edge_litert.interpreter import Interpreter  # pylint: disable=g-import-not-at-top
     except ImportError:
       raise UserError(_INSTALL_HINT) from None
-    global _delegate_announced
-    metadata = self.metadata
     try:
       with _silence_announcement():
         self._interpreter = Interpreter(
             model_content=self._data,
             num_threads=num_threads or default_num_threads())
-        if not self.variable_length:  # else at the first call, to its length
-          self._interpreter.allocate_tensors()
-          _delegate_announced = True
+      self._input = self._interpreter.get_input_details()[0]['index']
+      self._length = None  # the window length the tensors are planned for
+      if length is not None:
+        self._plan(length)
     except (ValueError, RuntimeError) as e:
       raise UserError(f'{self.source}: LiteRT cannot load this model '
                       f'({str(e).splitlines()[0]})') from None
-    self._input = self._interpreter.get_input_details()[0]['index']
-    # The window length the tensors are planned for (a free time axis is
-    # planned on the first call: a plan for another length would be wasted).
-    self._length = None if self.variable_length else self.n_samples
     by_name = {d['name']: d['index']
                for d in self._interpreter.get_output_details()}
     self._outputs = {key: by_name[name]
-                     for name, key in metadata['outputs'].items()}
+                     for name, key in self.metadata['outputs'].items()}
 
   def copy(self, num_threads=None):
     """The same model on an interpreter of its own (e.g. one per thread).
@@ -235,13 +234,11 @@ class LiteRTModel:
     """
     clone = object.__new__(type(self))
     clone.__dict__.update(self.__dict__)
-    clone._init_interpreter(num_threads)  # pylint: disable=protected-access
-    if clone.variable_length:
-      clone._plan(self._length or self.n_samples)  # pylint: disable=protected-access
+    clone._init_interpreter(num_threads, self._length or self.n_samples)  # pylint: disable=protected-access
     return clone
 
   def _plan(self, length):
-    """Sizes a free-axis interpreter's tensors for windows of `length` samples."""
+    """Sizes the interpreter's tensors for windows of `length` samples."""
     global _delegate_announced
     with _silence_announcement():
       self._interpreter.resize_tensor_input(self._input,
