@@ -142,6 +142,23 @@ def test_a_cnn_export_takes_windows_of_any_length(tiny_cnn):
   np.testing.assert_allclose(track.confidence, tf_track.confidence, atol=1e-3)
 
 
+def test_a_cnn_export_plans_every_tensor_when_resized(tiny_cnn):
+  # Shapes that follow from the input's alone, so LiteRT plans one arena at
+  # each resize. A tensor shaped by run-time values (tensordot, framing by
+  # gathered indices) is allocated at every call instead, and so is every
+  # tensor after it: the outputs would still have their 1-frame signature
+  # shape here, before a call.
+  _, path = tiny_cnn
+  model = litert_model.LiteRTModel(path)
+  n_frames = 37
+  model._plan(n_frames * model.hop_size)  # pylint: disable=protected-access
+  interpreter = model._interpreter  # pylint: disable=protected-access
+  outputs = {d['index']: d['shape'] for d in interpreter.get_output_details()}
+  assert outputs
+  for shape in outputs.values():
+    assert tuple(shape[:2]) == (1, n_frames), shape
+
+
 def test_a_folder_tracked_side_by_side_equals_one_file_at_a_time(
     tiny_tflite, tmp_path):
   folder = tmp_path / 'in'

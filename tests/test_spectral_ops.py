@@ -61,3 +61,16 @@ def test_loudness_tracks_level_in_db():
   assert np.all(loudness <= 0.0)
   silence = spectral_ops.compute_loudness(np.zeros_like(noise)).numpy()
   np.testing.assert_array_equal(silence, -80.0)
+
+
+@pytest.mark.parametrize('frame_size', [2048, 512, 320, 160, 100])
+def test_centred_frames_are_tf_signal_frames_of_the_padded_signal(frame_size):
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  hop = 160
+  audio = np.random.default_rng(3).standard_normal((2, 25 * hop)).astype(
+      np.float32)
+  got = spectral_ops.centred_frames(audio, frame_size, hop).numpy()
+  padded = np.pad(audio, [(0, 0), (frame_size // 2, frame_size // 2)])
+  want = tf.signal.frame(padded, frame_size, hop).numpy()[:, :25]
+  assert got.shape == (2, 25, frame_size)
+  np.testing.assert_array_equal(got, want)

@@ -108,17 +108,45 @@ def compute_log_frequency(audio, sample_rate, hop_size, fft_size, hz_min,
     [batch, n_samples // hop_size, n_bins], natural log of magnitude
     (floor 1e-5); frame k's window is centred on sample k * hop_size.
   """
-  audio = tf.convert_to_tensor(audio, tf.float32)
-  n_frames = audio.shape[-1]
-  # A free time axis (a LiteRT export for any length) slices at run time.
-  n_frames = (tf.shape(audio)[-1] if n_frames is None else n_frames) // hop_size
-  padded = tf.pad(audio, [[0, 0], [fft_size // 2, fft_size // 2]])
-  mag = tf.abs(tf.signal.stft(padded, fft_size, hop_size, fft_length=fft_size,
-                              pad_end=False))[:, :n_frames]
+  frames = centred_frames(audio, fft_size, hop_size)
+  mag = tf.abs(tf.signal.rfft(frames * tf.signal.hann_window(fft_size),
+                              [fft_size]))
   matrix = log_frequency_matrix(fft_size, sample_rate, float(hz_min),
                                 float(bins_per_octave),
                                 float(hz_max or sample_rate / 2.0))
-  return core.safe_log(tf.tensordot(mag, matrix, 1))
+  return core.safe_log(tf.matmul(mag, matrix))
+
+
+def centred_frames(audio, frame_size, hop_size):
+  """Frames centred every hop_size samples, zeros beyond the signal.
+
+  The frames of tf.signal.frame on the signal padded by frame_size // 2 on
+  each side, cut from hop-sized blocks by slices whose bounds are constants.
+  tf.signal.frame gathers indices computed from the run-time length; in a
+  LiteRT export with a free time axis those are unknown until each call, so
+  LiteRT would allocate every later tensor at each call instead of planning
+  them once.
+
+  Args:
+    audio: [batch, n_samples], n_samples a multiple of hop_size.
+    frame_size, hop_size: samples.
+
+  Returns:
+    [batch, n_samples // hop_size, frame_size]; frame k is centred on
+    sample k * hop_size.
+  """
+  audio = tf.convert_to_tensor(audio, tf.float32)
+  blocks_per_frame = -(-frame_size // hop_size)
+  padded = tf.pad(audio, [[0, 0], [frame_size // 2,
+                                   blocks_per_frame * hop_size
+                                   - frame_size // 2]])
+  # n_samples // hop_size + blocks_per_frame blocks; frame k spans blocks
+  # k .. k + blocks_per_frame - 1.
+  blocks = tf.reshape(padded, tf.concat([tf.shape(padded)[:1], [-1, hop_size]],
+                                        axis=0))
+  frames = tf.concat([blocks[:, j:j - blocks_per_frame]
+                      for j in range(blocks_per_frame)], axis=-1)
+  return frames[..., :frame_size]
 
 
 @functools.lru_cache(maxsize=8)

@@ -29,6 +29,7 @@ from keras import ops
 
 from pitchfit.dsp import core
 from pitchfit.dsp import spectral_ops
+from pitchfit.model import nn
 
 # Amplitudes below this (-100 dB) are treated as silence in log features.
 _LOG_FLOOR = 1e-5
@@ -128,7 +129,7 @@ class LogFrequencySinusoidalEncoder(layers.Layer):
     self.net = ConvStack(config.cnn_channels, config.cnn_layers,
                          separable=config.cnn_separable, name='conv_stack')
     self.bin_head = layers.Conv2D(2, 1, name='bin_head')  # amplitude, offset
-    self.noise_head = layers.Dense(config.n_noise_bands, name='noise_head')
+    self.noise_head = nn.FrameDense(config.n_noise_bands, name='noise_head')
 
   def spectra(self, audio):
     """[b, f, n_bins, n_windows] log-magnitudes, normalised per example."""
@@ -178,9 +179,9 @@ class LogFrequencyHarmonicEncoder(layers.Layer):
                          separable_stem=config.cnn_separable,
                          name='conv_stack')
     self.f0_head = layers.Conv2D(1, 1, name='f0_head')
-    self.fc = layers.Dense(config.fc_units, name='fc')
-    self.amp_head = layers.Dense(1, name='amp_head')
-    self.dist_head = layers.Dense(config.n_harmonics, name='dist_head')
+    self.fc = nn.FrameDense(config.fc_units, name='fc')
+    self.amp_head = nn.FrameDense(1, name='amp_head')
+    self.dist_head = nn.FrameDense(config.n_harmonics, name='dist_head')
 
   def call(self, sin_freqs, sin_amps):
     c = self.config

@@ -106,6 +106,26 @@ class ResNet(layers.Layer):
     return ops.relu(self.norm_out(x))
 
 
+class FrameDense(layers.Dense):
+  """Dense over the last axis of `[..., features]`, as one einsum.
+
+  The same layer, weights and weight names as keras.layers.Dense. Keras
+  multiplies inputs of rank 3 or more by tensordot, which reshapes through
+  the input's run-time shape; in a LiteRT export with a free time axis those
+  shapes are unknown until each call, so LiteRT allocates every later tensor
+  at each call instead of planning them once. An einsum converts to a fully
+  connected op whose shapes follow from the input's.
+  """
+
+  def call(self, inputs, training=None):
+    x = ops.einsum('...i,io->...o', inputs, self.kernel)
+    if self.bias is not None:
+      x = x + self.bias
+    if self.activation is not None:
+      x = self.activation(x)
+    return x
+
+
 class FcStack(layers.Layer):
   """Dense -> LayerNorm -> leaky ReLU, n_layers times (per frame)."""
 
