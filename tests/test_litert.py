@@ -151,12 +151,34 @@ def test_a_cnn_export_plans_every_tensor_when_resized(tiny_cnn):
   _, path = tiny_cnn
   model = litert_model.LiteRTModel(path)
   n_frames = 37
-  model._plan(n_frames * model.hop_size)  # pylint: disable=protected-access
-  interpreter = model._interpreter  # pylint: disable=protected-access
+  interpreter = model._plan_for(n_frames * model.hop_size).interpreter  # pylint: disable=protected-access
   outputs = {d['index']: d['shape'] for d in interpreter.get_output_details()}
   assert outputs
   for shape in outputs.values():
     assert tuple(shape[:2]) == (1, n_frames), shape
+
+
+def test_a_cnn_export_keeps_a_plan_for_each_of_its_last_lengths(tiny_cnn):
+  # A file's long windows and its shorter last window each keep their
+  # interpreter, so the next file does not plan its long windows again.
+  keras_model, path = tiny_cnn
+  model = litert_model.LiteRTModel(path)
+  hop = model.hop_size
+  audio = (0.1 * np.random.default_rng(2).standard_normal((1, 64 * hop))
+           ).astype(np.float32)
+  long, short, other = 64 * hop, 24 * hop, 40 * hop
+  def lengths():
+    return [p.length for p in model._plans]  # pylint: disable=protected-access
+  model(audio[:, :long])
+  model(audio[:, :short])
+  assert lengths() == [short, long]  # the most recently used first
+  model(audio[:, :long])
+  assert lengths() == [long, short]
+  model(audio[:, :other])  # a third length re-plans the least recently used
+  assert lengths() == [other, long]
+  want = keras_model.model(audio[:, :short], synthesize=False)['f0_logits']
+  got = model(audio[:, :short])['f0_logits']
+  np.testing.assert_allclose(got, np.asarray(want), atol=1e-3 * np.abs(want).max())
 
 
 def test_a_folder_tracked_side_by_side_equals_one_file_at_a_time(

@@ -19,6 +19,7 @@ running it uses `ai_edge_litert.interpreter`. Nothing here imports
 TensorFlow (tests/test_light_install.py checks it).
 """
 
+import contextlib
 import json
 import os
 
@@ -35,6 +36,12 @@ OUTPUT_KEYS = ('f0_hz', 'f0_logits', 'harm_amps', 'noise_magnitudes')
 # took its in-memory real-time factor from 0.025 to 0.017 on two cores
 # (experiments/default_model_v3); beyond four, XNNPACK's gains are small.
 MAX_DEFAULT_THREADS = 4
+# A model with a free time axis keeps one interpreter per window length, for
+# the lengths it was given last, at most this many: the tracker's long
+# windows and the shorter last window of each file. Re-planning one
+# interpreter for the other length every file costs 10-20 ms each time
+# (XNNPACK prepares the graph again), a fifth of a folder of 2-9 s files.
+MAX_PLANS = 2
 
 
 def default_num_threads():
@@ -142,7 +149,6 @@ _delegate_announced = False
 
 def _silence_announcement():
   """stderr_silenced() until the first plan has been made, then a no-op."""
-  import contextlib  # pylint: disable=g-import-not-at-top
   from pitchfit.quiet import stderr_silenced  # pylint: disable=g-import-not-at-top
   return (contextlib.nullcontext() if _delegate_announced
           else stderr_silenced())
@@ -158,6 +164,19 @@ def is_litert_file(path):
   return len(head) == 8 and head[4:8] == b'TFL3'
 
 
+class _Plan:
+  """One interpreter, planned for windows of `length` samples (None: not yet).
+
+  input: the index of its audio tensor; outputs: OUTPUT_KEYS -> index.
+  """
+
+  def __init__(self, interpreter, input_index, outputs):
+    self.interpreter = interpreter
+    self.input = input_index
+    self.outputs = outputs
+    self.length = None
+
+
 class LiteRTModel:
   """An exported model with the interface of PitchModel that tracking uses.
 
@@ -165,7 +184,8 @@ class LiteRTModel:
   source (the file), sample_rate, n_samples (window), n_frames, hop_size
   (samples per frame), batch_size (windows per interpreter call),
   variable_length (windows may be any whole number of frames long, not
-  only n_samples; the interpreter is resized when the length changes).
+  only n_samples; an interpreter is planned for each length, and the last
+  MAX_PLANS of them are kept).
   """
 
   def __init__(self, path, num_threads=None):
@@ -195,34 +215,16 @@ class LiteRTModel:
     self.hop_size = int(metadata['hop_size'])
     self.batch_size = int(metadata['batch_size'])
     self.variable_length = bool(metadata.get('variable_length', False))
-    # A free time axis is planned at the first call, to its length: a plan
-    # for another length would be wasted.
-    self._init_interpreter(num_threads,
-                           None if self.variable_length else self.n_samples)
-
-  def _init_interpreter(self, num_threads, length):
-    """A new interpreter of self._data, planned for `length` samples (None:
-    not yet), and where its tensors are."""
-    try:
-      from ai_edge_litert.interpreter import Interpreter  # pylint: disable=g-import-not-at-top
-    except ImportError:
-      raise UserError(_INSTALL_HINT) from None
-    try:
-      with _silence_announcement():
-        self._interpreter = Interpreter(
-            model_content=self._data,
-            num_threads=num_threads or default_num_threads())
-      self._input = self._interpreter.get_input_details()[0]['index']
-      self._length = None  # the window length the tensors are planned for
-      if length is not None:
-        self._plan(length)
-    except (ValueError, RuntimeError) as e:
-      raise UserError(f'{self.source}: LiteRT cannot load this model '
-                      f'({str(e).splitlines()[0]})') from None
-    by_name = {d['name']: d['index']
-               for d in self._interpreter.get_output_details()}
-    self._outputs = {key: by_name[name]
-                     for name, key in self.metadata['outputs'].items()}
+    self._num_threads = num_threads or default_num_threads()
+    # _Plan, the most recently used first. A free time axis is planned at the
+    # first call, to its length (a plan for another length would be wasted),
+    # but its interpreter is made now, so a damaged file fails here.
+    self._plans = []
+    if self.variable_length:
+      with self._loading():
+        self._plans.append(self._new_plan())
+    else:
+      self._plan_for(self.n_samples)
 
   def copy(self, num_threads=None):
     """The same model on an interpreter of its own (e.g. one per thread).
@@ -234,18 +236,61 @@ class LiteRTModel:
     """
     clone = object.__new__(type(self))
     clone.__dict__.update(self.__dict__)
-    clone._init_interpreter(num_threads, self._length or self.n_samples)  # pylint: disable=protected-access
+    clone._num_threads = num_threads or default_num_threads()  # pylint: disable=protected-access
+    clone._plans = []  # pylint: disable=protected-access
+    clone._plan_for(self._plans[0].length if self._plans else self.n_samples)  # pylint: disable=protected-access
     return clone
 
-  def _plan(self, length):
-    """Sizes the interpreter's tensors for windows of `length` samples."""
+  def _plan_for(self, length):
+    """An interpreter planned for windows of `length` samples.
+
+    The one already planned for it if any; else a new interpreter while
+    there are fewer than MAX_PLANS (one for a fixed window), else the least
+    recently used one, planned again.
+    """
     global _delegate_announced
-    with _silence_announcement():
-      self._interpreter.resize_tensor_input(self._input,
-                                            [self.batch_size, length])
-      self._interpreter.allocate_tensors()
+    for i, plan in enumerate(self._plans):
+      if plan.length == length:
+        self._plans.insert(0, self._plans.pop(i))
+        return plan
+    limit = MAX_PLANS if self.variable_length else 1
+    with self._loading(), _silence_announcement():
+      if self._plans and self._plans[-1].length is None:
+        plan = self._plans.pop()  # made at load, not yet planned
+      elif len(self._plans) < limit:
+        plan = self._new_plan()
+      else:
+        plan = self._plans.pop()
+      plan.interpreter.resize_tensor_input(plan.input,
+                                           [self.batch_size, length])
+      plan.interpreter.allocate_tensors()
     _delegate_announced = True
-    self._length = length
+    plan.length = length
+    self._plans.insert(0, plan)
+    return plan
+
+  @contextlib.contextmanager
+  def _loading(self):
+    """LiteRT's errors in making or planning an interpreter as UserError."""
+    try:
+      yield
+    except (ValueError, RuntimeError) as e:
+      raise UserError(f'{self.source}: LiteRT cannot load this model '
+                      f'({str(e).splitlines()[0]})') from None
+
+  def _new_plan(self):
+    """A new interpreter of self._data, not yet planned."""
+    try:
+      from ai_edge_litert.interpreter import Interpreter  # pylint: disable=g-import-not-at-top
+    except ImportError:
+      raise UserError(_INSTALL_HINT) from None
+    interpreter = Interpreter(model_content=self._data,
+                              num_threads=self._num_threads)
+    by_name = {d['name']: d['index'] for d in interpreter.get_output_details()}
+    outputs = {key: by_name[name]
+               for name, key in self.metadata['outputs'].items()}
+    return _Plan(interpreter, interpreter.get_input_details()[0]['index'],
+                 outputs)
 
   def __call__(self, windows):
     """Runs the model on windows, batch_size at a time.
@@ -267,21 +312,20 @@ class LiteRTModel:
       if windows.ndim != 2 or not length or length % self.hop_size:
         raise ValueError(f'windows must be [b, a multiple of {self.hop_size}]'
                          f', not {windows.shape}')
-      if length != self._length:
-        self._plan(length)
     elif windows.ndim != 2 or length != self.n_samples:
       raise ValueError(f'windows must be [b, {self.n_samples}], not '
                        f'{windows.shape}')
+    plan = self._plan_for(length)
     n = windows.shape[0]
-    parts = {key: [] for key in self._outputs}
+    parts = {key: [] for key in plan.outputs}
     for start in range(0, n, self.batch_size):
       batch = windows[start:start + self.batch_size]
       used = batch.shape[0]
       if used < self.batch_size:
         batch = np.concatenate(
             [batch, np.zeros((self.batch_size - used, length), np.float32)])
-      self._interpreter.set_tensor(self._input, np.ascontiguousarray(batch))
-      self._interpreter.invoke()
-      for key, index in self._outputs.items():
-        parts[key].append(self._interpreter.get_tensor(index)[:used].copy())
+      plan.interpreter.set_tensor(plan.input, np.ascontiguousarray(batch))
+      plan.interpreter.invoke()
+      for key, index in plan.outputs.items():
+        parts[key].append(plan.interpreter.get_tensor(index)[:used].copy())
     return {key: np.concatenate(value) for key, value in parts.items()}
