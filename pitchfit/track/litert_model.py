@@ -238,7 +238,8 @@ class LiteRTModel:
     clone.__dict__.update(self.__dict__)
     clone._num_threads = num_threads or default_num_threads()  # pylint: disable=protected-access
     clone._plans = []  # pylint: disable=protected-access
-    clone._plan_for(self._plans[0].length if self._plans else self.n_samples)  # pylint: disable=protected-access
+    planned = [plan.length for plan in self._plans if plan.length is not None]
+    clone._plan_for(planned[0] if planned else self.n_samples)  # pylint: disable=protected-access
     return clone
 
   def _plan_for(self, length):
