@@ -245,9 +245,9 @@ class LiteRTModel:
   def _plan_for(self, length):
     """An interpreter planned for windows of `length` samples.
 
-    The one already planned for it if any; else a new interpreter while
-    there are fewer than MAX_PLANS (one for a fixed window), else the least
-    recently used one, planned again.
+    The one already planned for it if any; else the least recently used one,
+    planned again, once there are MAX_PLANS (one for a fixed window); else a
+    new interpreter.
     """
     global _delegate_announced
     for i, plan in enumerate(self._plans):
@@ -256,12 +256,13 @@ class LiteRTModel:
         return plan
     limit = MAX_PLANS if self.variable_length else 1
     with self._loading(), _silence_announcement():
-      if self._plans and self._plans[-1].length is None:
-        plan = self._plans.pop()  # made at load, not yet planned
-      elif len(self._plans) < limit:
-        plan = self._new_plan()
-      else:
+      # The least recently used one, if the pool is full or it was made at
+      # load and never planned.
+      if self._plans and (len(self._plans) >= limit
+                          or self._plans[-1].length is None):
         plan = self._plans.pop()
+      else:
+        plan = self._new_plan()
       plan.interpreter.resize_tensor_input(plan.input,
                                            [self.batch_size, length])
       plan.interpreter.allocate_tensors()
