@@ -137,8 +137,12 @@ def second_voice(controls, fraction, level_db, sample_rate, rng=None):
 
 
 def render(controls, n_samples, sample_rate, second_voice_fraction=0.0,
-           second_voice_db=(6.0, 20.0), rng=None):
-  """Synthetic controls -> audio [b, n_samples], optionally with a second voice."""
+           second_voice_db=(6.0, 20.0), rng=None, noise_seed=None):
+  """Synthetic controls -> audio [b, n_samples], optionally with a second voice.
+
+  noise_seed: optional int that fixes the synthesizer's filtered noise
+  (`synths.filtered_noise`); None draws it from the global generator.
+  """
   sin_amps, sin_freqs = controls['sin_amps'], controls['sin_freqs']
   if second_voice_fraction:
     amps, freqs = second_voice(controls, second_voice_fraction,
@@ -147,7 +151,7 @@ def render(controls, n_samples, sample_rate, second_voice_fraction=0.0,
     sin_freqs = tf.concat([sin_freqs, freqs], axis=-1)
   return synths.render_controls(sin_amps, sin_freqs,
                                 controls['noise_magnitudes'], n_samples,
-                                sample_rate)
+                                sample_rate, seed=noise_seed)
 
 
 def background_noise(audio, fraction, snr_db, rng=None):
@@ -192,17 +196,20 @@ def room_reverb(audio, fraction, rt60_s, drr_db, sample_rate, rng=None):
   return tf.where(present, wet * ratio, audio)
 
 
-def training_notes(batch, data, n_samples, sample_rate, rng=None):
+def training_notes(batch, data, n_samples, sample_rate, rng=None,
+                   noise_seed=None):
   """A synthetic training batch -> (controls, audio) with every augmentation
   the data config asks for, in the order a recording makes them: the note's
-  level and timbre, a second voice, the room, then background noise."""
+  level and timbre, a second voice, the room, then background noise.
+
+  With `rng` and `noise_seed` (see `render`) the result is reproducible."""
   controls = at_random_level(as_controls(batch), data.synthetic_gain_db, rng)
   if data.synthetic_weak_partials:
     controls = weak_low_partials(controls, data.synthetic_weak_partials,
                                  data.synthetic_weak_partials_db, sample_rate,
                                  rng, data.synthetic_weak_partials_keep)
   audio = render(controls, n_samples, sample_rate, data.synthetic_second_voice,
-                 data.synthetic_second_voice_db, rng)
+                 data.synthetic_second_voice_db, rng, noise_seed)
   if data.synthetic_reverb:
     audio = room_reverb(audio, data.synthetic_reverb, data.synthetic_rt60_s,
                         data.synthetic_drr_db, sample_rate, rng)

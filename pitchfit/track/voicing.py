@@ -10,8 +10,10 @@ of its outputs tell a pitched frame from an unpitched one:
     is sure of has one sharp bin, as in CREPE's confidence).
 
 `confidence = sigmoid(w . features + b)`: a logistic regression fitted per
-model on synthetic notes, whose voicing is known (silent notes, about 10 % of
-frames), with the two classes weighted equally. So `THRESHOLD = 0.5` is the
+model on synthetic notes, whose voicing is known (silent notes, 10-25 % of
+frames), with the two classes weighted equally. The notes are clean: fits on
+notes with the model's training augmentations were measured and not adopted
+(experiments/voicing_calibration_v2). So `THRESHOLD = 0.5` is the
 point where a voiced and an unvoiced frame are equally likely under a 50/50
 prior; frames at or above it are reported as voiced. Real audio never enters
 the calibration (the eval data is for evaluation only).
@@ -43,6 +45,10 @@ CACHE_FOLDER = 'voicing'
 # Generator seed of the calibration notes: not the training seed (0) nor a
 # TFDS split's, so a model is calibrated on notes it never trained on.
 CALIBRATION_SEED = 7_000_003
+# Part of a cached calibration's key: raised when the fit changes, so a cache
+# never hands back a fit made the old way. 2: the synthesizer's noise is
+# seeded (before, two fits of one model differed slightly).
+CALIBRATION_VERSION = 2
 _POWER_FLOOR = 1e-14      # -140 dB, the synthetic notes' silence
 
 
@@ -154,10 +160,12 @@ def synthetic_frames(pitch_model, n_examples=128, seed=CALIBRATION_SEED,
 
   Notes are drawn from the generator in the model's training style (the
   paper's for a style it does not know), on the model's frames
-  (`synthetic_notes.retime`) and window; a frame is voiced where its true
+  (`synthetic_notes.retime`) and window, and rendered with seeded noise, so
+  one model always gets one calibration. A frame is voiced where its true
   harmonic amplitude reaches the training loss's amp_threshold (silent
   notes sit at about 1e-7).
   """
+  from pitchfit.notes import augment  # pylint: disable=g-import-not-at-top
   from pitchfit.notes import generator as synthetic_notes  # pylint: disable=g-import-not-at-top
   from pitchfit.notes.generator import CONTROL_KEYS  # pylint: disable=g-import-not-at-top
   m = pitch_model.config.model
@@ -175,11 +183,13 @@ def synthetic_frames(pitch_model, n_examples=128, seed=CALIBRATION_SEED,
     indices = range(start, min(start + batch_size, n_examples))
     examples = [synthetic_notes.generate_example(seed, i, note_config)
                 for i in indices]
-    controls = {k: np.stack([e[k] for e in examples]) for k in CONTROL_KEYS}
-    audio = pitch_model.model.render_synthetic(controls).numpy()
+    controls = augment.as_controls(
+        {k: np.stack([e[k] for e in examples]) for k in CONTROL_KEYS})
+    audio = augment.render(controls, m.n_samples, m.sample_rate,
+                           noise_seed=seed + start).numpy()
     outputs = pitch_model(audio)
     features.append(frame_features(outputs).reshape(-1, len(FEATURE_NAMES)))
-    voiced.append(controls['harm_amp'].reshape(-1) >= threshold)
+    voiced.append(controls['harm_amp'].numpy().reshape(-1) >= threshold)
   return np.concatenate(features), np.concatenate(voiced)
 
 
@@ -202,15 +212,17 @@ def cache_dir():
 def cache_path(checkpoint_path):
   """Where the calibration of a checkpoint file is cached, or None.
 
-  The name hashes the checkpoint's absolute path, size and modification time,
-  so a retrained or replaced checkpoint is never given an old fit.
+  The name hashes the checkpoint's absolute path, size and modification
+  time and CALIBRATION_VERSION, so a retrained or replaced checkpoint, or a
+  changed way of fitting, is never given an old fit.
   """
   try:
     stat = os.stat(checkpoint_path)
   except OSError:
     return None
   import hashlib  # pylint: disable=g-import-not-at-top  (TF models only)
-  key = f'{os.path.abspath(checkpoint_path)}|{stat.st_size}|{stat.st_mtime_ns}'
+  key = (f'{os.path.abspath(checkpoint_path)}|{stat.st_size}|'
+         f'{stat.st_mtime_ns}|{CALIBRATION_VERSION}')
   digest = hashlib.sha256(key.encode()).hexdigest()[:24]
   return os.path.join(cache_dir(), f'{digest}.yaml')
 
