@@ -38,11 +38,14 @@ t = np.arange(32000) / 16000
 track = pitchfit.predict(0.3 * np.sin(2 * np.pi * 220 * t), 16000,
                          viterbi=True, notes=True, activation=True)
 f0 = np.median(track.frequency[track.voiced])
-print(round(float(f0)), len(track.notes), 'tensorflow' in sys.modules)
+print(round(float(f0)), len(track.notes), 'tensorflow' in sys.modules,
+      'tqdm' in sys.modules)
 ''', tmp_path)
   assert result.returncode == 0, result.stderr
-  f0, n_notes, tf_loaded = result.stdout.split()
+  f0, n_notes, tf_loaded, tqdm_loaded = result.stdout.split()
   assert abs(int(f0) - 220) <= 2 and n_notes == '1' and tf_loaded == 'False'
+  # Nor tqdm: no bar is shown by default, and importing it takes ~40 ms.
+  assert tqdm_loaded == 'False'
 
 
 def test_cli_predict_and_evaluate_without_tensorflow(tmp_path):
