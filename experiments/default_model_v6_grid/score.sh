@@ -1,0 +1,19 @@
+#!/bin/sh
+# Scores a candidate for parts (a)-(d) of selection_rule.md.
+#   experiments/default_model_v6_grid/score.sh TAG SAVE_DIR [OUT_DIR]
+# Exports SAVE_DIR/model.npz to OUT_DIR/TAG.tflite and runs
+# tools/octave_report.py on the three labelled sets rendered by
+# tools/render_melodies (selection melodies, wide_small_test,
+# speech_small_test; never eval-data), writing OUT_DIR/TAG_{set}.json.
+# Then: judge.py TAG --dir OUT_DIR.
+set -e
+TAG=$1; RUN=$2; OUT=${3:-/work/runs3/v6}; DATA=${DATA:-/work/data}
+B=.venv/bin
+mkdir -p "$OUT"
+$B/pitchfit export "$RUN/model.npz" "$OUT/$TAG.tflite" --batch-size 1
+for s in selection:selection_melodies wide:wide_small_test speech:speech_small_test; do
+  k=${s%%:*}; d=${s#*:}
+  $B/python tools/octave_report.py "$DATA/$d" --model "$OUT/$TAG.tflite" \
+    --json "$OUT/${TAG}_$k.json" --quiet > "$OUT/${TAG}_$k.txt" 2>&1
+done
+echo "scored $TAG in $OUT"
