@@ -46,10 +46,7 @@ def augmented_frames(model, seed, room):
                 for k in synthetic_notes.CONTROL_KEYS}
     _, audio = augment.training_notes(controls, data, m.n_samples,
                                       m.sample_rate, rng, seed + start)
-    audio = audio.numpy()
-    level_db = voicing.input_level_db(audio, m.hop_size, m.n_frames)
-    features.append(  # the three features of candidates 1 and 2
-        voicing.frame_features(model(audio), level_db)[..., :3].reshape(-1, 3))
+    features.append(voicing.frame_features(model(audio.numpy())).reshape(-1, 3))
     # The truth is the note's own amplitude, before its level is drawn.
     voiced.append(controls['harm_amp'].reshape(-1) >= threshold)
   return np.concatenate(features), np.concatenate(voiced)
@@ -65,9 +62,7 @@ def main(argv):
   for path in [a for a in argv if a != '--room']:
     model = predict.load_tf_model(path)
     frames = {
-        'clean': lambda seed: tuple(
-            x[:, :3] if x.ndim == 2 else x for x in voicing.synthetic_frames(
-                model, N_EXAMPLES, seed, augmented=False)),
+        'clean': lambda seed: voicing.synthetic_frames(model, N_EXAMPLES, seed),
         'augmented': lambda seed: augmented_frames(model, seed, room)}
     fits = {name: voicing.fit(*make(voicing.CALIBRATION_SEED))
             for name, make in frames.items()}

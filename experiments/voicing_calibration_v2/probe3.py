@@ -1,5 +1,8 @@
 """Candidate 3: today's fit against four features on notes with noise.
 
+Runs on the product with candidate3.patch applied (`git apply`); the
+product itself kept three features.
+
   .venv/bin/python experiments/voicing_calibration_v2/probe3.py MODEL.npz ...
 
 Today's fit: amp_db, hnr_db, f0_peak on clean notes. Candidate 3: those and
