@@ -264,17 +264,18 @@ def predict(audio, sample_rate, model=None, step_ms=DEFAULT_STEP_MS,
   tracker = tracker_for(pitch_model, options, posterior=activation)
   chunks = []
   block = int(pitch_model.sample_rate * 8)
-  if quiet:  # the default: importing tqdm alone takes about 40 ms
-    for start in range(0, audio.size, block):
-      chunks += tracker.push(audio[start:start + block])
-  else:
+  bar = None
+  if not quiet:  # quiet is the default: importing tqdm alone takes ~40 ms
     from tqdm import tqdm  # pylint: disable=g-import-not-at-top
-    with tqdm(total=round(audio.size / pitch_model.sample_rate, 1), unit='s',
-              disable=None, file=sys.stderr) as bar:
-      for start in range(0, audio.size, block):
-        chunks += tracker.push(audio[start:start + block])
-        bar.update(round(min(block, audio.size - start)
-                         / pitch_model.sample_rate, 1))
+    bar = tqdm(total=round(audio.size / pitch_model.sample_rate, 1), unit='s',
+               disable=None, file=sys.stderr)
+  for start in range(0, audio.size, block):
+    chunks += tracker.push(audio[start:start + block])
+    if bar is not None:
+      bar.update(round(min(block, audio.size - start)
+                       / pitch_model.sample_rate, 1))
+  if bar is not None:
+    bar.close()
   chunks += tracker.finish()
   track = finish_track(chunks, pitch_model, options, keep_activation=activation)
   if notes:
