@@ -202,6 +202,15 @@ class DataConfig:
       default_factory=lambda: [0.2, 1.0])
   synthetic_drr_db: list = dataclasses.field(
       default_factory=lambda: [-3.0, 12.0])
+  # Beyond the paper: the fraction of training examples replaced by a noise
+  # floor alone (notes.augment.noise_only): stationary broadband noise, white
+  # to brown, at an RMS level uniform in synthetic_noise_only_dbfs (dB re full
+  # scale), with silent controls. Background noise (above) lies under a note
+  # and a silent example gets none, so without this the model never hears a
+  # noise floor alone. 0 = off.
+  synthetic_noise_only: float = 0.0
+  synthetic_noise_only_dbfs: list = dataclasses.field(
+      default_factory=lambda: [-80.0, -30.0])
   eval: str = 'synthetic_notes/small:test'
   eval_examples: int = 256
   data_dir: Optional[str] = None   # TFDS data_dir; None = TFDS default.
@@ -348,7 +357,7 @@ def _augmentation_checks(data):
   checks = []
   for name, what in (('second_voice', 'attenuation in dB below the main voice'),
                      ('weak_partials', 'attenuation of the fundamental in dB'),
-                     ('noise', None), ('reverb', None)):
+                     ('noise', None), ('reverb', None), ('noise_only', None)):
     fraction = getattr(data, f'synthetic_{name}')
     checks.append((0.0 <= fraction <= 1.0,
                    f'data.synthetic_{name} is a fraction of notes, from 0 to 1'))
@@ -356,6 +365,10 @@ def _augmentation_checks(data):
       checks.append((ordered(getattr(data, f'synthetic_{name}_db'), 0),
                      f'data.synthetic_{name}_db is [least, most] {what}, '
                      'with 0 <= least <= most'))
+  checks.append((ordered(data.synthetic_noise_only_dbfs)
+                 and data.synthetic_noise_only_dbfs[1] <= 0,
+                 'data.synthetic_noise_only_dbfs is [least, most] RMS level in '
+                 'dB re full scale, with least <= most <= 0'))
   checks.append((data.synthetic_weak_partials_keep >= 0,
                  'data.synthetic_weak_partials_keep is a number of harmonics, '
                  '0 or more'))

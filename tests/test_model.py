@@ -207,6 +207,36 @@ def test_background_noise_at_the_configured_snr_for_some_notes(tiny_config):
   assert np.all(power[:, -(power.shape[-1] // 8):].mean(-1) > 0)
 
 
+def test_noise_floor_alone_replaces_some_examples_with_silent_labels(
+    tiny_config):
+  config = config_lib.from_dict({}, '<t>', [
+      *_tiny(tiny_config), 'data.synthetic_noise_only=0.25'])
+  controls = augment.as_controls(synthetic_batch(config, 64))
+  audio = tf.random.stateless_normal([64, config.model.n_samples], [0, 5])
+  new_controls, new_audio = augment.noise_only(
+      controls, audio, 0.25, (-80.0, -30.0), tf.random.Generator.from_seed(2))
+  new_audio = new_audio.numpy()
+  replaced = np.any(new_audio != audio.numpy(), axis=-1)
+  assert 6 <= replaced.sum() <= 26                # about a quarter of 64
+  rms_db = 20 * np.log10(np.sqrt(np.mean(new_audio[replaced] ** 2, axis=-1)))
+  assert rms_db.min() >= -80 - 1e-3 and rms_db.max() <= -30 + 1e-3
+  assert rms_db.std() > 5                          # spread over the range
+  for key in ('harm_amp', 'sin_amps', 'noise_magnitudes'):
+    assert np.all(new_controls[key].numpy()[replaced] == 0.0), key
+    np.testing.assert_array_equal(new_controls[key].numpy()[~replaced],
+                                  controls[key].numpy()[~replaced])
+  # f0 stays (it is masked where the amplitude is silent).
+  np.testing.assert_array_equal(new_controls['f0_hz'], controls['f0_hz'])
+  # training_notes applies it from the data config, last.
+  labels, notes = augment.training_notes(
+      synthetic_batch(config, 64), config.data, config.model.n_samples,
+      config.model.sample_rate, tf.random.Generator.from_seed(3))
+  silent = np.all(labels['harm_amp'].numpy() == 0.0, axis=(1, 2))
+  assert 6 <= silent.sum() <= 26
+  rms_db = 20 * np.log10(np.sqrt(np.mean(notes.numpy()[silent] ** 2, axis=-1)))
+  assert rms_db.min() >= -80 - 1e-3 and rms_db.max() <= -30 + 1e-3
+
+
 def test_weak_low_partials_for_some_notes_in_audio_and_labels(tiny_config):
   config = config_lib.from_dict({}, '<t>', [
       *_tiny(tiny_config), 'data.synthetic_weak_partials=0.5',

@@ -196,11 +196,38 @@ def room_reverb(audio, fraction, rt60_s, drr_db, sample_rate, rng=None):
   return tf.where(present, wet * ratio, audio)
 
 
+def noise_only(controls, audio, fraction, level_dbfs, rng=None):
+  """Replaces a random part of the batch by a noise floor alone.
+
+  The noise is stationary and broadband, its slope uniform in
+  `BACKGROUND_NOISE_EXPONENTS` (white to brown) as in `background_noise`,
+  its RMS level uniform in level_dbfs = (least, most) dB re full scale; the
+  controls of those examples become silence (no harmonics, no sinusoids, no
+  synthesizer noise: background noise is never part of the labels). Other
+  examples are unchanged.
+
+  Returns:
+    (controls, audio).
+  """
+  uniform = _uniform(rng)
+  batch = tf.shape(audio)[0]
+  exponent = uniform([batch], *BACKGROUND_NOISE_EXPONENTS)
+  level = core.db_to_amplitude(uniform([batch, 1], level_dbfs[0], level_dbfs[1]))
+  noise = synths.colored_noise(exponent, audio.shape[-1], rng) * level
+  present = uniform([batch, 1]) < fraction
+  silent = dict(controls)
+  keep = 1.0 - tf.cast(present, tf.float32)[:, :, tf.newaxis]  # [b, 1, 1]
+  for key in ('harm_amp', 'sin_amps', 'noise_magnitudes'):
+    silent[key] = controls[key] * keep
+  return silent, tf.where(present, noise, audio)
+
+
 def training_notes(batch, data, n_samples, sample_rate, rng=None,
                    noise_seed=None):
   """A synthetic training batch -> (controls, audio) with every augmentation
   the data config asks for, in the order a recording makes them: the note's
-  level and timbre, a second voice, the room, then background noise.
+  level and timbre, a second voice, the room, then background noise; last,
+  some examples become a noise floor alone.
 
   With `rng` and `noise_seed` (see `render`) the result is reproducible."""
   controls = at_random_level(as_controls(batch), data.synthetic_gain_db, rng)
@@ -216,4 +243,7 @@ def training_notes(batch, data, n_samples, sample_rate, rng=None,
   if data.synthetic_noise:
     audio = background_noise(audio, data.synthetic_noise,
                              data.synthetic_noise_snr_db, rng)
+  if data.synthetic_noise_only:
+    controls, audio = noise_only(controls, audio, data.synthetic_noise_only,
+                                 data.synthetic_noise_only_dbfs, rng)
   return controls, audio

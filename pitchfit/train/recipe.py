@@ -137,7 +137,8 @@ def describe(recipe):
         f'{name} {getattr(d, "synthetic_" + key):g}'
         for name, key in (('second voice', 'second_voice'), ('noise', 'noise'),
                           ('weak partials', 'weak_partials'),
-                          ('reverb', 'reverb'))
+                          ('reverb', 'reverb'),
+                          ('noise floors alone', 'noise_only'))
         if getattr(d, 'synthetic_' + key)]
     source = (f'generator, style {d.synthetic_style}, seed {d.synthetic_seed}'
               if d.synthetic == 'generator' else d.synthetic)
