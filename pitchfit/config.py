@@ -127,6 +127,11 @@ class HarmonicLossConfig:
   # the target is nearly one-hot and the softmax cannot say where between two
   # bins the pitch lies.
   f0_bins_blur_semitones: float = 0.25
+  # Beyond the paper: an added L1 between the true and predicted harmonic
+  # amplitudes in dB (floored at -140 dB), per dB. The linear L1 above barely
+  # tells -80 dB from silence, so a model may hear a faint harmonic part in a
+  # noise floor; this teaches quiet levels too. 0 = off (the paper).
+  amp_db_weight: float = 0.0
 
 
 @dataclasses.dataclass

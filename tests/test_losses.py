@@ -119,6 +119,24 @@ def test_harmonic_consistency_loss_ignores_silent_frames():
   assert float(terms['harm_amp_loss']) > 0.0
 
 
+def test_harmonic_amplitude_in_db_tells_a_faint_harmonic_from_silence():
+  true_amp = np.full((1, N_FRAMES, 1), 1e-7, np.float32)   # silence
+  faint = np.full((1, N_FRAMES, 1), 1e-4, np.float32)      # -80 dB
+  dist = np.full((1, N_FRAMES, 4), 0.25, np.float32)
+  f0 = np.full((1, N_FRAMES, 1), 220.0, np.float32)
+  linear = losses.HarmonicConsistencyLoss()(faint, dist, f0, true_amp, dist, f0)
+  in_db = losses.HarmonicConsistencyLoss(amp_db_weight=0.01)(
+      faint, dist, f0, true_amp, dist, f0)
+  assert float(linear['harm_amp_loss']) < 1e-3              # next to nothing
+  # 0.01 per dB of a 60-dB error (-80 against the -140-dB silence).
+  assert float(in_db['harm_amp_loss']) == pytest.approx(
+      float(linear['harm_amp_loss']) + 0.6, rel=1e-4)
+  # Amplitudes under the floor count as the floor: no error below -140 dB.
+  silent = losses.HarmonicConsistencyLoss(amp_db_weight=0.01)(
+      np.zeros_like(true_amp), dist, f0, true_amp, dist, f0)
+  assert float(silent['harm_amp_loss']) == pytest.approx(1e-7, abs=1e-9)
+
+
 def test_filtered_noise_consistency_loss():
   loss = losses.FilteredNoiseConsistencyLoss(weight=2.0)
   magnitudes = tf.fill([1, N_FRAMES, 65], 0.3)

@@ -106,7 +106,7 @@ class TranscribingAutoencoder(keras.Model):
         l.kde.scale_b)
     self.harmonic_loss = losses_lib.HarmonicConsistencyLoss(
         l.harmonic.amp_weight, l.harmonic.dist_weight, l.harmonic.f0_weight,
-        l.harmonic.amp_threshold)
+        l.harmonic.amp_threshold, l.harmonic.amp_db_weight)
     self.noise_loss = losses_lib.FilteredNoiseConsistencyLoss(l.noise_weight)
     self.trackers = {name: keras.metrics.Mean(name=name) for name in METRIC_NAMES}
 

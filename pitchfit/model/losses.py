@@ -15,6 +15,15 @@ from pitchfit.dsp import spectral_ops
 tfd = tfp.distributions
 
 
+AMP_DB_FLOOR = -140.0  # dB; the synthetic notes' silent amplitude is 1e-7
+
+
+def amplitude_db(amplitude):
+  """Linear amplitude -> dB (20 log10), floored at AMP_DB_FLOOR."""
+  floor = 10.0 ** (AMP_DB_FLOOR / 20.0)
+  return 20.0 * tf.math.log(tf.maximum(amplitude, floor)) / tf.math.log(10.0)
+
+
 def mean_difference(target, value, weights=None):
   """Mean absolute difference over all elements (masked ones count as 0)."""
   difference = tf.abs(target - value)
@@ -115,13 +124,17 @@ class HarmonicConsistencyLoss:
   dist_weight: float = 1.0
   f0_weight: float = 1.0
   amp_threshold: float = 1e-4
+  amp_db_weight: float = 0.0  # per dB, amplitudes floored at AMP_DB_FLOOR
 
   def __call__(self, harm_amp, harm_dist, f0_hz,
                true_harm_amp, true_harm_dist, true_f0_hz):
     mask = tf.cast(true_harm_amp >= self.amp_threshold, tf.float32)
+    amp_loss = self.amp_weight * mean_difference(true_harm_amp, harm_amp)
+    if self.amp_db_weight:
+      amp_loss += self.amp_db_weight * mean_difference(
+          amplitude_db(true_harm_amp), amplitude_db(harm_amp))
     return {
-        'harm_amp_loss': self.amp_weight * mean_difference(true_harm_amp,
-                                                           harm_amp),
+        'harm_amp_loss': amp_loss,
         'harm_dist_loss': self.dist_weight * mean_difference(
             true_harm_dist, harm_dist, mask),
         'f0_hz_loss': self.f0_weight * mean_difference(
