@@ -57,7 +57,12 @@ def test_dry_run_lists_phases_with_steps_data_and_learning_rate(tmp_path):
 
 def test_the_shipped_default_recipe_resolves():
   recipe = recipe_lib.load(config_lib.find_config('default_model'))
-  assert [p.name for p in recipe.phases] == ['pitch', 'robust', 'anneal']
+  assert [p.name for p in recipe.phases] == ['pitch', 'robust', 'anneal',
+                                             'noise_floor']
+  # The last phase is what keeps version 4 from hearing pitch in quiet noise.
+  last = recipe.phases[-1].config
+  assert last.data.synthetic_noise_only > 0
+  assert last.losses.harmonic.amp_db_weight > 0
   for i, phase in enumerate(recipe.phases):
     assert phase.config.train.seed == recipe.seed * 1000 + i
     assert phase.config.data.synthetic_seed == recipe.seed * 1000 + i

@@ -15,7 +15,8 @@ SAMPLE_RATE = 22050          # not the model's 16 kHz: resampling is on the path
 NOTE_S = 0.8
 GAP_S = 0.4
 # Seven octaves of the default model's 27.5-4435 Hz range. C1 (32.7 Hz) is
-# left out: the model reads this tone 89 cents flat (docs/default_model.md).
+# left out: the model voices this tone in 92 % of its frames, not the 95 %
+# asked below (docs/default_model.md).
 F0S_HZ = (55.0, 110.0, 220.0, 440.0, 880.0, 1760.0, 3520.0)
 EDGE_S = 0.06                # frames this close to a note's edges are not scored
 NOISE_DBFS = -60.0           # the gaps: quiet noise (above the -70 dBFS silence gate)
