@@ -61,10 +61,10 @@ def test_each_note_has_its_pitch_and_is_voiced(notes_and_track, index):
   inside = (times > start + EDGE_S) & (times < end - EDGE_S)
   cents = 1200 * np.abs(np.log2(frequency[inside] / f0))
   # Raw pitch accuracy at 50 cents (measured 1.0 on every note, median
-  # error 0-6 cents); an octave error is 1200 cents.
+  # error 0-7 cents); an octave error is 1200 cents.
   assert np.mean(cents < 50) >= 0.95, (f0, np.median(cents))
   assert np.median(cents) < 20
-  assert np.mean(confidence[inside] >= 0.5) >= 0.95  # measured: all >= 0.999
+  assert np.mean(confidence[inside] >= 0.5) >= 0.95  # measured: all >= 0.96
 
 
 def test_quiet_noise_between_notes_is_unvoiced(notes_and_track):
@@ -73,7 +73,9 @@ def test_quiet_noise_between_notes_is_unvoiced(notes_and_track):
   for start, end, _ in spans:
     gaps &= ~((times > start - EDGE_S) & (times < end + EDGE_S))
   assert gaps.sum() > 150
-  assert np.mean(confidence[gaps] < 0.5) >= 0.95  # measured: all <= 0.02
+  # Measured: 3 of 240 frames >= 0.5 (one at a note's onset, two in the
+  # last 30 ms of the signal), 95 % of them <= 0.19.
+  assert np.mean(confidence[gaps] < 0.5) >= 0.95
 
 
 def test_voicing_starts_and_ends_with_each_note(notes_and_track, row_s):
