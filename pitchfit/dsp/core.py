@@ -38,6 +38,12 @@ def db_to_amplitude(db):
   return tf.pow(10.0, tf.convert_to_tensor(db, tf.float32) / 20.0)
 
 
+def amplitude_to_db(amplitude, floor_db):
+  """Linear amplitude -> decibels (x10 = 20 dB), floored at floor_db."""
+  floor = 10.0 ** (floor_db / 20.0)
+  return 20.0 * tf.math.log(tf.maximum(amplitude, floor)) / math.log(10.0)
+
+
 def hz_to_midi(frequency_hz):
   """Hz -> MIDI note number (A4 = 440 Hz = 69); 0 Hz (and below) -> 0."""
   frequency_hz = tf.convert_to_tensor(frequency_hz, tf.float32)

@@ -18,12 +18,6 @@ tfd = tfp.distributions
 AMP_DB_FLOOR = -140.0  # dB; the synthetic notes' silent amplitude is 1e-7
 
 
-def amplitude_db(amplitude):
-  """Linear amplitude -> dB (20 log10), floored at AMP_DB_FLOOR."""
-  floor = 10.0 ** (AMP_DB_FLOOR / 20.0)
-  return 20.0 * tf.math.log(tf.maximum(amplitude, floor)) / tf.math.log(10.0)
-
-
 def mean_difference(target, value, weights=None):
   """Mean absolute difference over all elements (masked ones count as 0)."""
   difference = tf.abs(target - value)
@@ -132,7 +126,8 @@ class HarmonicConsistencyLoss:
     amp_loss = self.amp_weight * mean_difference(true_harm_amp, harm_amp)
     if self.amp_db_weight:
       amp_loss += self.amp_db_weight * mean_difference(
-          amplitude_db(true_harm_amp), amplitude_db(harm_amp))
+          core.amplitude_to_db(true_harm_amp, AMP_DB_FLOOR),
+          core.amplitude_to_db(harm_amp, AMP_DB_FLOOR))
     return {
         'harm_amp_loss': amp_loss,
         'harm_dist_loss': self.dist_weight * mean_difference(
