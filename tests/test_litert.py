@@ -341,3 +341,59 @@ def test_the_readout_radius_is_the_models_own(tiny_model):
     f0 = m(windows)['f0_hz'].reshape(-1)
     cents = 1200 * np.abs(np.log2(f0[:, None] / bins[None, :])).min(axis=1)
     assert (cents.max() < 0.01) == exact, cents.max()
+
+
+def _with_metadata_changed(path, out_path, **changes):
+  """Writes path's flatbuffer with its pitchfit metadata updated."""
+  data = open(path, 'rb').read()
+  metadata = dict(litert_model.read_metadata(data), **changes)
+  metadata = {k: v for k, v in metadata.items() if v is not None}
+  out_path.write_bytes(litert_model.with_metadata(data, metadata))
+  return str(out_path)
+
+
+def test_a_cnn_export_starts_at_the_numpy_stft_magnitudes(tiny_cnn):
+  keras_model, path = tiny_cnn
+  model = litert_model.LiteRTModel(path)
+  assert model.metadata['format'] == litert_model.FORMAT_VERSION == 2
+  sizes = keras_model.config.model.spectrum_fft_sizes
+  assert sorted(model.stft_inputs.values()) == sorted(sizes)
+  interpreter = model._plan_for(40 * model.hop_size).interpreter  # pylint: disable=protected-access
+  widths = sorted(int(d['shape'][-1]) for d in interpreter.get_input_details())
+  assert widths == sorted(size // 2 + 1 for size in sizes)
+
+
+def test_a_format_1_file_of_audio_windows_still_runs(tiny_cnn, tmp_path):
+  # Files exported before the NumPy front end take audio windows.
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  keras_model, path = tiny_cnn
+  function = export_lib.tracking_function(keras_model, 1)
+  data = tf.lite.TFLiteConverter.from_concrete_functions(
+      [function.get_concrete_function()], function).convert()
+  windows = export_lib._test_windows(keras_model, 1)  # pylint: disable=protected-access
+  names, _ = export_lib.match_outputs(data, function, windows)
+  metadata = dict(litert_model.read_metadata(open(path, 'rb').read()),
+                  format=1, outputs=names)
+  del metadata['stft_inputs']
+  old = tmp_path / 'format1.tflite'
+  old.write_bytes(litert_model.with_metadata(data, metadata))
+  old_model = litert_model.LiteRTModel(old)
+  assert not old_model.stft_inputs
+  audio = (0.1 * np.random.default_rng(6).standard_normal((1, 70 * 160))
+           ).astype(np.float32)
+  got = old_model(audio)['f0_logits']
+  want = litert_model.LiteRTModel(path)(audio)['f0_logits']
+  np.testing.assert_allclose(got, want, atol=1e-4 * np.abs(want).max())
+
+
+def test_a_file_of_a_newer_format_is_refused_in_one_line(tiny_cnn, tmp_path):
+  _, path = tiny_cnn
+  newer = _with_metadata_changed(path, tmp_path / 'newer.tflite', format=99)
+  with pytest.raises(UserError, match='newer pitchfit .*model format 99.*'
+                     'upgrade pitchfit'):
+    litert_model.LiteRTModel(newer)
+  damaged = _with_metadata_changed(
+      path, tmp_path / 'damaged.tflite',
+      stft_inputs={'no_such_input': 2048})
+  with pytest.raises(UserError, match='damaged model'):
+    litert_model.LiteRTModel(damaged)(np.zeros((1, 1600), np.float32))

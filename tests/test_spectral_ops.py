@@ -74,3 +74,36 @@ def test_centred_frames_are_tf_signal_frames_of_the_padded_signal(frame_size):
   want = tf.signal.frame(padded, frame_size, hop).numpy()[:, :25]
   assert got.shape == (2, 25, frame_size)
   np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize('frame_size', [2048, 512, 320, 160, 100])
+def test_numpy_frames_are_the_tensorflow_ones(frame_size):
+  from pitchfit.dsp import numpy_stft  # pylint: disable=g-import-not-at-top
+  hop = 160
+  audio = np.random.default_rng(4).standard_normal((2, 25 * hop)).astype(
+      np.float32)
+  want = spectral_ops.centred_frames(audio, frame_size, hop).numpy()
+  np.testing.assert_array_equal(numpy_stft.centred_frames(audio, frame_size, hop),
+                                want)
+
+
+@pytest.mark.parametrize('fft_size', [2048, 512])
+@pytest.mark.parametrize('n_frames', [1, 37, 64, 150])
+def test_numpy_stft_magnitudes_are_the_models(fft_size, n_frames):
+  # The LiteRT runtime computes the model's first step in NumPy, in chunks
+  # of frames through scratch buffers: any length, either side of a chunk.
+  from pitchfit.dsp import numpy_stft  # pylint: disable=g-import-not-at-top
+  hop = 160
+  rng = np.random.default_rng(n_frames)
+  audio = (0.3 * rng.standard_normal((2, n_frames * hop))).astype(np.float32)
+  audio[1] += _sine(440.0, 0.5, n_frames * hop)[0]
+  want = spectral_ops.centred_stft_magnitudes(audio, fft_size, hop).numpy()
+  got = numpy_stft.stft_magnitudes(audio, fft_size, hop)
+  assert got.dtype == np.float32 and got.shape == want.shape
+  np.testing.assert_allclose(got, want, rtol=0, atol=2e-6 * want.max())
+  # Into a caller's array (an interpreter's input tensor), of that shape only.
+  out = np.full(want.shape, np.nan, np.float32)
+  assert numpy_stft.stft_magnitudes(audio, fft_size, hop, out=out) is out
+  np.testing.assert_array_equal(out, got)
+  with pytest.raises(ValueError, match='out must be float32'):
+    numpy_stft.stft_magnitudes(audio, fft_size, hop, out=out[:, 1:])

@@ -7,6 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 from pitchfit.dsp import core
+from pitchfit.dsp import numpy_stft
 
 
 def stft(audio, frame_size=2048, overlap=0.75, pad_end=True):
@@ -108,9 +109,35 @@ def compute_log_frequency(audio, sample_rate, hop_size, fft_size, hz_min,
     [batch, n_samples // hop_size, n_bins], natural log of magnitude
     (floor 1e-5); frame k's window is centred on sample k * hop_size.
   """
+  return log_frequency_from_magnitudes(
+      centred_stft_magnitudes(audio, fft_size, hop_size), sample_rate,
+      fft_size, hz_min, bins_per_octave, hz_max)
+
+
+def centred_stft_magnitudes(audio, fft_size, hop_size):
+  """|STFT| of centred frames, periodic Hann window.
+
+  Args:
+    audio: [batch, n_samples], n_samples a multiple of hop_size.
+    fft_size: window and FFT length, samples.
+    hop_size: samples per frame.
+
+  Returns:
+    [batch, n_samples // hop_size, fft_size // 2 + 1], linear magnitudes;
+    frame k's window is centred on sample k * hop_size. The window is
+    numpy_stft's, which computes the same magnitudes for the LiteRT runtime.
+  """
   frames = centred_frames(audio, fft_size, hop_size)
-  mag = tf.abs(tf.signal.rfft(frames * tf.signal.hann_window(fft_size),
-                              [fft_size]))
+  window = tf.constant(numpy_stft.hann_window(fft_size))
+  return tf.abs(tf.signal.rfft(frames * window, [fft_size]))
+
+
+def log_frequency_from_magnitudes(mag, sample_rate, fft_size, hz_min,
+                                  bins_per_octave, hz_max=None):
+  """STFT magnitudes [..., fft_size // 2 + 1] -> log magnitudes [..., n_bins].
+
+  The grid is `log_frequency_grid_hz`'s; natural log, floor 1e-5.
+  """
   matrix = log_frequency_matrix(fft_size, sample_rate, float(hz_min),
                                 float(bins_per_octave),
                                 float(hz_max or sample_rate / 2.0))

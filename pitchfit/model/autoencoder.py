@@ -140,14 +140,7 @@ class TranscribingAutoencoder(keras.Model):
     synthesize, sin_audio and harm_audio [b, n_samples].
     """
     m = self.config.model
-    outputs = dict(self.sinusoidal_encoder(audio))
-    sin_freqs, sin_amps = outputs['sin_freqs'], outputs['sin_amps']
-    if m.stop_gradient:
-      sin_freqs, sin_amps = tf.stop_gradient(sin_freqs), tf.stop_gradient(sin_amps)
-    outputs.update(self.harmonic_encoder(sin_freqs, sin_amps))
-    outputs['harm_amps'], outputs['harm_freqs'] = core.harmonic_to_sinusoidal(
-        outputs['harm_amp'], outputs['harm_dist'], outputs['f0_hz'],
-        m.sample_rate)
+    outputs = self._transcribe(dict(self.sinusoidal_encoder(audio)))
     if synthesize:
       n = audio.shape[-1]
       amps, freqs = self.loudest_sinusoids(outputs)
@@ -157,6 +150,31 @@ class TranscribingAutoencoder(keras.Model):
           outputs['harm_amps'], outputs['harm_freqs'],
           tf.stop_gradient(outputs['noise_magnitudes']), n, m.sample_rate)
     return outputs
+
+  def _transcribe(self, outputs):
+    """Adds the harmonic encoder's outputs to the sinusoidal encoder's."""
+    m = self.config.model
+    sin_freqs, sin_amps = outputs['sin_freqs'], outputs['sin_amps']
+    if m.stop_gradient:
+      sin_freqs, sin_amps = tf.stop_gradient(sin_freqs), tf.stop_gradient(sin_amps)
+    outputs.update(self.harmonic_encoder(sin_freqs, sin_amps))
+    outputs['harm_amps'], outputs['harm_freqs'] = core.harmonic_to_sinusoidal(
+        outputs['harm_amp'], outputs['harm_dist'], outputs['f0_hz'],
+        m.sample_rate)
+    return outputs
+
+  def track_from_magnitudes(self, magnitudes):
+    """`call(audio, synthesize=False)` from the audio's STFT magnitudes.
+
+    The log-frequency encoders only: magnitudes is
+    `sinusoidal_encoder.stft_magnitudes(audio)`'s list, one
+    [b, f, fft_size // 2 + 1] per model.spectrum_fft_sizes. The LiteRT
+    export starts here; its runtime computes the magnitudes in NumPy
+    (pitchfit.dsp.numpy_stft).
+    """
+    encoder = self.sinusoidal_encoder
+    return self._transcribe(dict(encoder.from_spectra(
+        encoder.spectra_from_magnitudes(magnitudes))))
 
   def loudest_sinusoids(self, outputs):
     """(sin_amps, sin_freqs) limited to the n_sinusoids loudest per frame.

@@ -131,12 +131,22 @@ class LogFrequencySinusoidalEncoder(layers.Layer):
     self.bin_head = layers.Conv2D(2, 1, name='bin_head')  # amplitude, offset
     self.noise_head = nn.FrameDense(config.n_noise_bands, name='noise_head')
 
+  def stft_magnitudes(self, audio):
+    """[b, f, fft_size // 2 + 1] linear |STFT|, one per spectrum_fft_sizes."""
+    c = self.config
+    return [spectral_ops.centred_stft_magnitudes(audio, fft_size, c.hop_size)
+            for fft_size in c.spectrum_fft_sizes]
+
   def spectra(self, audio):
     """[b, f, n_bins, n_windows] log-magnitudes, normalised per example."""
+    return self.spectra_from_magnitudes(self.stft_magnitudes(audio))
+
+  def spectra_from_magnitudes(self, magnitudes):
+    """`spectra` from `stft_magnitudes`'s list (the LiteRT export's input)."""
     c = self.config
-    specs = [spectral_ops.compute_log_frequency(
-        audio, c.sample_rate, c.hop_size, fft_size, c.f0_hz_min, self.bpo)
-             for fft_size in c.spectrum_fft_sizes]
+    specs = [spectral_ops.log_frequency_from_magnitudes(
+        mag, c.sample_rate, fft_size, c.f0_hz_min, self.bpo)
+             for mag, fft_size in zip(magnitudes, c.spectrum_fft_sizes)]
     x = tf.stack(specs, axis=-1)
     # One level per example: the network sees the shape of the spectrum,
     # not how loud the recording is.
@@ -144,7 +154,11 @@ class LogFrequencySinusoidalEncoder(layers.Layer):
     return (x - mean) * tf.math.rsqrt(variance + 1e-3)
 
   def call(self, audio):
-    x = self.net(self.spectra(audio))
+    return self.from_spectra(self.spectra(audio))
+
+  def from_spectra(self, x):
+    """The layer's outputs from `spectra`'s [b, f, n_bins, n_windows]."""
+    x = self.net(x)
     amp_logit, offset = tf.unstack(self.bin_head(x), axis=-1)
     offset_bins = 0.5 * tf.tanh(offset)
     pooled = tf.concat([tf.reduce_mean(x, axis=2), tf.reduce_max(x, axis=2)],

@@ -4,7 +4,9 @@ The `.tflite` file holds the tracking part of a model only: audio windows
 [batch, n_samples] -> f0 (Hz, decoded around the softmax peak), f0 logits,
 harmonic amplitudes and noise magnitudes per frame: what the tracker and the
 voicing calibration (pitchfit.track.voicing) read. No synthesizer, no
-optimizer, no training code.
+optimizer, no training code. A log-frequency CNN's file (format 2) starts
+at the windows' STFT magnitudes instead, computed here in NumPy
+(pitchfit.dsp.numpy_stft); callers still pass audio windows.
 
 Everything needed to use it travels inside the same file, in the flatbuffer's
 `metadata` table (named buffers; the mechanism TFLite's own model metadata
@@ -26,10 +28,14 @@ import os
 import numpy as np
 
 from pitchfit import config as config_lib
+from pitchfit.dsp import numpy_stft
 from pitchfit.errors import UserError
 
 METADATA_NAME = 'pitchfit'
-FORMAT_VERSION = 1
+# 1: audio windows in. 2: the same, or, with `stft_inputs` ({input name:
+# fft_size}) in the metadata, the windows' STFT magnitudes in.
+FORMAT_VERSION = 2
+READABLE_FORMATS = (1, 2)
 OUTPUT_KEYS = ('f0_hz', 'f0_logits', 'harm_amps', 'noise_magnitudes')
 # Interpreter threads when none are asked for: LiteRT's own default is one.
 # The default model runs one 1-s window per call (batch 1), and two threads
@@ -167,12 +173,13 @@ def is_litert_file(path):
 class _Plan:
   """One interpreter, planned for windows of `length` samples (None: not yet).
 
-  input: the index of its audio tensor; outputs: OUTPUT_KEYS -> index.
+  inputs: input name -> tensor index (one audio input, or one per STFT
+  size); outputs: OUTPUT_KEYS -> index.
   """
 
-  def __init__(self, interpreter, input_index, outputs):
+  def __init__(self, interpreter, inputs, outputs):
     self.interpreter = interpreter
-    self.input = input_index
+    self.inputs = inputs
     self.outputs = outputs
     self.length = None
 
@@ -201,9 +208,14 @@ class LiteRTModel:
       raise
     except Exception:  # pylint: disable=broad-except  (any flatbuffer damage)
       metadata = None
-    if not metadata or metadata.get('format') != FORMAT_VERSION:
+    if not metadata or not isinstance(metadata.get('format'), int):
       raise UserError(f'{path}: not a model written by `pitchfit export` '
                       '(no pitchfit metadata in this .tflite)')
+    if metadata['format'] not in READABLE_FORMATS:
+      raise UserError(f'{path}: written by a newer pitchfit (model format '
+                      f'{metadata["format"]}; this one reads '
+                      f'{", ".join(map(str, READABLE_FORMATS))}); upgrade '
+                      'pitchfit')
     self.source = path
     self._data = data
     self.metadata = metadata
@@ -215,6 +227,9 @@ class LiteRTModel:
     self.hop_size = int(metadata['hop_size'])
     self.batch_size = int(metadata['batch_size'])
     self.variable_length = bool(metadata.get('variable_length', False))
+    # {input name: fft_size} when the file starts at STFT magnitudes.
+    self.stft_inputs = {name: int(size) for name, size in
+                        metadata.get('stft_inputs', {}).items()}
     self._num_threads = num_threads or default_num_threads()
     # _Plan, the most recently used first. A free time axis is planned at the
     # first call, to its length (a plan for another length would be wasted),
@@ -263,13 +278,35 @@ class LiteRTModel:
         plan = self._plans.pop()
       else:
         plan = self._new_plan()
-      plan.interpreter.resize_tensor_input(plan.input,
-                                           [self.batch_size, length])
+      for name, index in plan.inputs.items():
+        plan.interpreter.resize_tensor_input(index,
+                                             self._input_shape(name, length))
       plan.interpreter.allocate_tensors()
     _delegate_announced = True
     plan.length = length
     self._plans.insert(0, plan)
     return plan
+
+  def _input_shape(self, name, length):
+    """The shape of input `name` for windows of `length` samples."""
+    if not self.stft_inputs:
+      return [self.batch_size, length]
+    return [self.batch_size, length // self.hop_size,
+            self.stft_inputs[name] // 2 + 1]
+
+  def _set_inputs(self, plan, batch):
+    """Fills the plan's inputs from a [batch_size, length] batch of windows.
+
+    STFT magnitudes are written straight into the interpreter's input
+    tensors (no copy; the views are gone before invoke, as LiteRT asks).
+    """
+    if not self.stft_inputs:
+      for index in plan.inputs.values():  # the one audio input
+        plan.interpreter.set_tensor(index, np.ascontiguousarray(batch))
+      return
+    for name, size in self.stft_inputs.items():
+      numpy_stft.stft_magnitudes(batch, size, self.hop_size,
+                               out=plan.interpreter.tensor(plan.inputs[name])())
 
   @contextlib.contextmanager
   def _loading(self):
@@ -291,8 +328,15 @@ class LiteRTModel:
     by_name = {d['name']: d['index'] for d in interpreter.get_output_details()}
     outputs = {key: by_name[name]
                for name, key in self.metadata['outputs'].items()}
-    return _Plan(interpreter, interpreter.get_input_details()[0]['index'],
-                 outputs)
+    inputs = {d['name']: d['index'] for d in interpreter.get_input_details()}
+    if self.stft_inputs:
+      missing = set(self.stft_inputs) - set(inputs)
+      if missing:
+        raise UserError(f'{self.source}: damaged model (no input '
+                        f'{sorted(missing)[0]})')
+    else:
+      inputs = dict(list(inputs.items())[:1])
+    return _Plan(interpreter, inputs, outputs)
 
   def __call__(self, windows):
     """Runs the model on windows, batch_size at a time.
@@ -326,7 +370,7 @@ class LiteRTModel:
       if used < self.batch_size:
         batch = np.concatenate(
             [batch, np.zeros((self.batch_size - used, length), np.float32)])
-      plan.interpreter.set_tensor(plan.input, np.ascontiguousarray(batch))
+      self._set_inputs(plan, batch)
       plan.interpreter.invoke()
       for key, index in plan.outputs.items():
         parts[key].append(plan.interpreter.get_tensor(index)[:used].copy())
