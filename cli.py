@@ -180,8 +180,10 @@ def predict(paths, output_dir, model_path, step_ms, plot, fmt, half_hop, fmin,
   still processed; the exit status is 1 if any failed.
   """
   import time
+  from pitchfit.track import allocator
   from pitchfit.track import files
   from pitchfit.track import predict as predict_lib
+  allocator.keep_freed_memory()  # this process only tracks files
   options = _options(step_ms, half_hop, fmin, fmax, viterbi, voicing_threshold)
   audio_jobs, failed = _audio_jobs(paths, output_dir, '.f0.' + fmt)
   if not audio_jobs:
