@@ -169,8 +169,11 @@ def test_a_cnn_export_keeps_a_plan_for_each_of_its_last_lengths(tiny_cnn):
   long, short, other = 64 * hop, 24 * hop, 40 * hop
   def lengths():
     return [p.length for p in model._plans]  # pylint: disable=protected-access
-  # A copy of a model not yet called is planned for its training window.
-  assert model.copy(num_threads=1)._plans[0].length == model.n_samples  # pylint: disable=protected-access
+  # A copy of a model not yet called waits for its first call's length.
+  fresh = model.copy(num_threads=1)
+  assert [p.length for p in fresh._plans] == [None]  # pylint: disable=protected-access
+  fresh(audio[:, :short])
+  assert [p.length for p in fresh._plans] == [short]  # pylint: disable=protected-access
   model(audio[:, :long])
   model(audio[:, :short])
   assert lengths() == [short, long]  # the most recently used first
