@@ -343,3 +343,30 @@ def test_room_impulse_response_has_the_asked_direct_to_reverberant_ratio():
   np.testing.assert_allclose(ir[:, 0], 1.0)
   drr_db = 10 * np.log10(1.0 / np.square(ir[:, 1:]).sum(-1))
   np.testing.assert_allclose(drr_db, [0.0, 10.0], atol=1e-3)
+
+
+def test_harmonic_stacking_moves_each_block_down_the_grid_by_its_shift():
+  from pitchfit.model import harmonic_cnn  # pylint: disable=g-import-not-at-top
+  x = np.random.default_rng(0).standard_normal((2, 5, 30, 3)).astype(np.float32)
+  shifts = [-12, 0, 7, 12, 40]
+  got = harmonic_cnn.stack_harmonics(tf.constant(x), shifts, -1.0).numpy()
+  assert got.shape == (2, 5, 30, 3 * len(shifts))
+  for i, shift in enumerate(shifts):
+    for k in range(30):
+      want = x[:, :, k + shift] if 0 <= k + shift < 30 else -1.0
+      np.testing.assert_array_equal(got[:, :, k, 3 * i:3 * i + 3],
+                                    np.broadcast_to(want, (2, 5, 3)))
+
+
+def test_conv_stack_norms_are_keras_layer_normalization():
+  from pitchfit.model import harmonic_cnn  # pylint: disable=g-import-not-at-top
+  stack = harmonic_cnn.ConvStack(8, 3)
+  x = tf.random.stateless_normal((1, 6, 20, 2), seed=(1, 2))
+  stack(x)
+  assert all(norm.built for norm in stack.norms)
+  rng = np.random.default_rng(3)
+  for norm in stack.norms:  # weights away from their 1 and 0 start
+    norm.gamma.assign(rng.uniform(0.5, 2.0, 8).astype(np.float32))
+    norm.beta.assign(rng.normal(size=8).astype(np.float32))
+    h = tf.random.stateless_normal((1, 6, 20, 8), seed=(3, 4)) * 3.0 + 1.0
+    np.testing.assert_allclose(stack._normalize(norm, h), norm(h), atol=2e-5)  # pylint: disable=protected-access
