@@ -321,8 +321,8 @@ class LiteRTModel:
         plan.interpreter.set_tensor(index, np.ascontiguousarray(batch))
       return
     for name, size in self.stft_inputs.items():
-      numpy_stft.stft_magnitudes(batch, size, self.hop_size,
-                               out=plan.interpreter.tensor(plan.inputs[name])())
+      tensor = plan.interpreter.tensor(plan.inputs[name])
+      numpy_stft.stft_magnitudes(batch, size, self.hop_size, out=tensor())
 
   @contextlib.contextmanager
   def _loading(self):
