@@ -6,7 +6,8 @@ softmax's peak, as PitchModel does), f0_logits, harm_amps, noise_magnitudes
 per frame: no resynthesis, no losses, no optimizer. For the log-frequency
 CNNs the graph starts one step later, at the windows' STFT magnitudes
 (format 2, `stft_inputs` in the metadata), which the runtime computes in
-NumPy, twice as fast as LiteRT's FFT kernel (pitchfit.dsp.numpy_stft).
+NumPy, about three times as fast as LiteRT's FFT kernel
+(pitchfit.dsp.numpy_stft).
 
 Two things the converter needs, both set here and not in the model code:
   * recurrent layers run unrolled (`unroll=True`), or the converter emits
