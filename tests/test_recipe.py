@@ -59,7 +59,7 @@ def test_the_shipped_default_recipe_resolves():
   recipe = recipe_lib.load(config_lib.find_config('default_model'))
   assert [p.name for p in recipe.phases] == ['pitch', 'robust', 'anneal',
                                              'noise_floor']
-  # The last phase is what keeps version 4 from hearing pitch in quiet noise.
+  # The last phase keeps the default model from hearing pitch in quiet noise.
   last = recipe.phases[-1].config
   assert last.data.synthetic_noise_only > 0
   assert last.losses.harmonic.amp_db_weight > 0
