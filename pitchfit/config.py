@@ -198,6 +198,13 @@ class DataConfig:
   # piccolo's octave-down frames on the selection melodies only from 355 to
   # 329 (experiments/default_model_v4_partials).
   synthetic_weak_partials_keep: int = 0
+  # Beyond the paper: the fraction of training notes made simple tones of 1 to
+  # augment.SIMPLE_TONE_PARTIALS_MAX partials at 1/k amplitude (a sine, a
+  # flute's low notes), in audio and labels alike (f0 unchanged); the note
+  # generator's spectra always spread over many partials. Applied after weak
+  # low partials, so a simple tone's partials are never weakened. 0 = off
+  # (the paper).
+  synthetic_simple_tones: float = 0.0
   # Beyond the paper: the fraction of training notes played in a synthetic
   # room (notes.augment.room_reverb): RT60 uniform in synthetic_rt60_s
   # (seconds) and direct-to-reverberant ratio uniform in synthetic_drr_db
@@ -362,7 +369,8 @@ def _augmentation_checks(data):
   checks = []
   for name, what in (('second_voice', 'attenuation in dB below the main voice'),
                      ('weak_partials', 'attenuation of the fundamental in dB'),
-                     ('noise', None), ('reverb', None), ('noise_only', None)):
+                     ('noise', None), ('reverb', None), ('noise_only', None),
+                     ('simple_tones', None)):
     fraction = getattr(data, f'synthetic_{name}')
     checks.append((0.0 <= fraction <= 1.0,
                    f'data.synthetic_{name} is a fraction of notes, from 0 to 1'))

@@ -370,3 +370,42 @@ def test_conv_stack_norms_are_keras_layer_normalization():
     norm.beta.assign(rng.normal(size=8).astype(np.float32))
     h = tf.random.stateless_normal((1, 6, 20, 8), seed=(3, 4)) * 3.0 + 1.0
     np.testing.assert_allclose(stack._normalize(norm, h), norm(h), atol=2e-5)  # pylint: disable=protected-access
+
+
+def test_simple_tones_for_some_notes_in_audio_and_labels(tiny_config):
+  config = config_lib.from_dict({}, '<t>', [
+      *_tiny(tiny_config), 'data.synthetic_simple_tones=0.5'])
+  controls = augment.as_controls(synthetic_batch(config, 64))
+  simple = augment.simple_tones(controls, 0.5, 16000,
+                                tf.random.Generator.from_seed(2))
+  for key in ('f0_hz', 'harm_amp', 'sin_freqs', 'noise_magnitudes'):
+    np.testing.assert_array_equal(simple[key], controls[key])
+  # Labels of what is heard: a distribution, and the amplitudes it makes.
+  dist = simple['harm_dist'].numpy()
+  old = controls['harm_dist'].numpy()
+  voiced = controls['harm_amp'].numpy()[..., 0] > 1e-3
+  np.testing.assert_allclose(dist.sum(-1)[voiced], 1.0, rtol=1e-5)
+  np.testing.assert_allclose(simple['sin_amps'],
+                             controls['harm_amp'].numpy() * dist, atol=1e-7)
+  changed = np.any(np.abs(dist - old) > 1e-6, axis=(1, 2))
+  assert 16 <= changed.sum() <= 48                     # about half of 64 notes
+  np.testing.assert_allclose(dist[~changed], old[~changed], atol=1e-6)  # renormalized
+  # Each simple tone: its lowest 1 to 3 harmonics at 1/k, nothing above.
+  n_partials = set()
+  for note in np.flatnonzero(changed & voiced.any(-1)):
+    frames = dist[note][voiced[note]]                  # [f, n_harmonics]
+    heard = frames > 0
+    n = heard.sum(-1)
+    assert np.all((n >= 1) & (n <= augment.SIMPLE_TONE_PARTIALS_MAX))
+    assert np.all(heard[:, :1])                        # the fundamental
+    k = np.arange(1, frames.shape[-1] + 1)
+    np.testing.assert_allclose(
+        np.where(heard, frames * k / frames[:, :1], 1.0), 1.0, rtol=1e-4)
+    n_partials.add(int(n.max()))
+  assert n_partials == {1, 2, 3}
+  # training_notes applies it from the data config.
+  labels, _ = augment.training_notes(
+      synthetic_batch(config, 64), config.data, config.model.n_samples,
+      config.model.sample_rate, tf.random.Generator.from_seed(3))
+  few = np.all((labels['harm_dist'].numpy() > 0).sum(-1) <= 3, axis=1)
+  assert 16 <= few.sum() <= 48

@@ -34,6 +34,10 @@ BACKGROUND_NOISE_EXPONENTS = (0.0, 2.0)
 # 2nd to 4th, so the fundamental and the next one or two may be well down.
 WEAK_PARTIALS_MAX = 3
 
+# At most this many partials are left by `simple_tones`: a sine, or a tone like a
+# flute's or an ocarina's low notes, whose upper partials are faint.
+SIMPLE_TONE_PARTIALS_MAX = 3
+
 
 def _uniform(rng):
   return rng.uniform if rng is not None else tf.random.uniform
@@ -104,6 +108,29 @@ def weak_low_partials(controls, fraction, depth_db, sample_rate, rng=None,
   return with_harmonic_distribution(
       controls, core.weaken_low_harmonics(controls['harm_dist'], n_weak, depth),
       sample_rate)
+
+
+def simple_tones(controls, fraction, sample_rate, rng=None):
+  """Makes a random part of the batch simple tones of 1 to 3 partials.
+
+  The generator's harmonic distributions spread over many partials, so without
+  this the model never hears a sine or a near-sine (a flute's or an ocarina's
+  low notes). For each chosen note, harm_dist [b, f, n_harmonics] becomes its
+  lowest k harmonics at amplitude 1/k (k uniform in 1..SIMPLE_TONE_PARTIALS_MAX,
+  the same in every frame), and sin_amps follow; f0 and the overall amplitude
+  do not change.
+  """
+  uniform = _uniform(rng)
+  harm_dist = controls['harm_dist']
+  batch = tf.shape(harm_dist)[0]
+  n_partials = uniform([batch], 1, SIMPLE_TONE_PARTIALS_MAX + 1, tf.int32)
+  chosen = uniform([batch]) < fraction
+  k = tf.range(1, harm_dist.shape[-1] + 1, dtype=harm_dist.dtype)  # [n_harm]
+  kept = k[tf.newaxis] <= tf.cast(n_partials, harm_dist.dtype)[:, tf.newaxis]
+  simple = tf.where(kept, 1.0 / k[tf.newaxis], 0.0)[:, tf.newaxis]  # [b, 1, n]
+  harm_dist = tf.where(chosen[:, tf.newaxis, tf.newaxis],
+                       simple + tf.zeros_like(harm_dist), harm_dist)
+  return with_harmonic_distribution(controls, harm_dist, sample_rate)
 
 
 def second_voice(controls, fraction, level_db, sample_rate, rng=None):
@@ -235,6 +262,9 @@ def training_notes(batch, data, n_samples, sample_rate, rng=None,
     controls = weak_low_partials(controls, data.synthetic_weak_partials,
                                  data.synthetic_weak_partials_db, sample_rate,
                                  rng, data.synthetic_weak_partials_keep)
+  if data.synthetic_simple_tones:   # after: a simple tone's partials stay whole
+    controls = simple_tones(controls, data.synthetic_simple_tones, sample_rate,
+                            rng)
   audio = render(controls, n_samples, sample_rate, data.synthetic_second_voice,
                  data.synthetic_second_voice_db, rng, noise_seed)
   if data.synthetic_reverb:

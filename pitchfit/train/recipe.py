@@ -137,6 +137,7 @@ def describe(recipe):
         f'{name} {getattr(d, "synthetic_" + key):g}'
         for name, key in (('second voice', 'second_voice'), ('noise', 'noise'),
                           ('weak partials', 'weak_partials'),
+                          ('simple tones', 'simple_tones'),
                           ('reverb', 'reverb'),
                           ('noise floors alone', 'noise_only'))
         if getattr(d, 'synthetic_' + key)]
