@@ -128,8 +128,7 @@ def simple_tones(controls, fraction, sample_rate, rng=None):
   k = tf.range(1, harm_dist.shape[-1] + 1, dtype=harm_dist.dtype)  # [n_harm]
   kept = k[tf.newaxis] <= tf.cast(n_partials, harm_dist.dtype)[:, tf.newaxis]
   simple = tf.where(kept, 1.0 / k[tf.newaxis], 0.0)[:, tf.newaxis]  # [b, 1, n]
-  harm_dist = tf.where(chosen[:, tf.newaxis, tf.newaxis],
-                       simple + tf.zeros_like(harm_dist), harm_dist)
+  harm_dist = tf.where(chosen[:, tf.newaxis, tf.newaxis], simple, harm_dist)
   return with_harmonic_distribution(controls, harm_dist, sample_rate)
 
 
