@@ -1,6 +1,12 @@
 """Parts (a)-(d) of selection_rule.md from score.sh's JSON files.
 
   .venv/bin/python experiments/default_model_v6_grid/judge.py TAG... [--dir D]
+      [--against INCUMBENT]
+
+With --against, also the differences that parts (g), (h) and (r) of the
+later rules read: pooled melodies, each band, wide_small and speech_small, and
+(when TAG_{selection,speech}_rooms.json exist, from octave_report.py
+--variants clean,reverb) the pooled RPA in rooms.
 
 Pooled RPA is frame-weighted over the octave bands of the clean variant.
 Parts (e) (cost_probe.py) and (f) (`make test` with the model shipped) are
@@ -17,10 +23,10 @@ BARS = {'selection': 95.39, 'wide': 94.28, 'speech': 88.98}
 BAND_SLACK = 1.0
 
 
-def pooled(path):
+def pooled(path, variant='clean'):
   """(pooled RPA %, {band: RPA % or None}) of one octave_report JSON."""
   with open(path) as f:
-    bands = json.load(f)['bands']['pitchfit']['clean']
+    bands = json.load(f)['bands']['pitchfit'][variant]
   n = sum(b['n_voiced'] for b in bands.values())
   total = sum((b['rpa'] or 0.0) * b['n_voiced'] for b in bands.values())
   by_band = {k: None if b['rpa'] is None else 100 * b['rpa']
@@ -32,6 +38,7 @@ def main():
   parser = argparse.ArgumentParser()
   parser.add_argument('tags', nargs='+')
   parser.add_argument('--dir', default='/work/runs3/v6')
+  parser.add_argument('--against', help='incumbent tag, for (g), (h), (r)')
   args = parser.parse_args()
   for tag in args.tags:
     scores = {k: pooled(os.path.join(args.dir, f'{tag}_{k}.json'))
@@ -49,6 +56,31 @@ def main():
              f'(d) speech {scores["speech"][0]:.2f} '
              f'{"ok" if scores["speech"][0] >= BARS["speech"] else "FAIL"}']
     print(f'{tag}: ' + ' | '.join(parts))
+    if args.against:
+      print(f'  against {args.against}: ' + ' | '.join(
+          _differences(args.dir, tag, args.against, scores)))
+
+
+def _differences(directory, tag, incumbent, scores):
+  """Signed differences (candidate - incumbent) of (g), (h) and (r)."""
+  old = {k: pooled(os.path.join(directory, f'{incumbent}_{k}.json'))
+         for k in BARS}
+  new_bands, old_bands = scores['selection'][1], old['selection'][1]
+  lines = [f'(g) melodies {scores["selection"][0] - old["selection"][0]:+.2f}',
+           '(h) bands ' + '/'.join(
+               f'{new_bands[b] - old_bands[b]:+.1f}' for b in BANDS)
+           + f', wide {scores["wide"][0] - old["wide"][0]:+.2f}'
+           f', speech {scores["speech"][0] - old["speech"][0]:+.2f}']
+  rooms = []
+  for key in ('selection', 'speech'):
+    paths = [os.path.join(directory, f'{t}_{key}_rooms.json')
+             for t in (tag, incumbent)]
+    if all(os.path.exists(p) for p in paths):
+      new, was = (pooled(p, 'reverb')[0] for p in paths)
+      rooms.append(f'{key} {new:.2f} ({new - was:+.2f})')
+  if rooms:
+    lines.append('(r) rooms ' + ', '.join(rooms))
+  return lines
 
 
 if __name__ == '__main__':

@@ -5,7 +5,9 @@
 # tools/octave_report.py on the three labelled sets rendered by
 # tools/render_melodies (selection melodies, wide_small_test,
 # speech_small_test; never eval-data), writing OUT_DIR/TAG_{set}.json.
-# Then: judge.py TAG --dir OUT_DIR.
+# With ROOMS=1, also the melodies and speech-like notes in the benchmark's
+# synthetic rooms (TAG_{selection,speech}_rooms.json, for part (r)).
+# Then: judge.py TAG --dir OUT_DIR [--against INCUMBENT].
 set -e
 TAG=$1; RUN=$2; OUT=${3:-/work/runs3/v6}; DATA=${DATA:-/work/data}
 B=.venv/bin
@@ -16,4 +18,12 @@ for s in selection:selection_melodies wide:wide_small_test speech:speech_small_t
   $B/python tools/octave_report.py "$DATA/$d" --model "$OUT/$TAG.tflite" \
     --json "$OUT/${TAG}_$k.json" --quiet > "$OUT/${TAG}_$k.txt" 2>&1
 done
+if [ "${ROOMS:-0}" = 1 ]; then
+  for s in selection:selection_melodies speech:speech_small_test; do
+    k=${s%%:*}; d=${s#*:}
+    $B/python tools/octave_report.py "$DATA/$d" --model "$OUT/$TAG.tflite" \
+      --variants clean,reverb --json "$OUT/${TAG}_${k}_rooms.json" --quiet \
+      > "$OUT/${TAG}_${k}_rooms.txt" 2>&1
+  done
+fi
 echo "scored $TAG in $OUT"
