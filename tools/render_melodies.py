@@ -47,6 +47,12 @@ different `--seed` values give disjoint files):
     into /work/data/selection_melodies, outside the repository. It is a
     selection set for choosing between models, never training audio, and
     not eval-data.
+  * 1900 and 2000: the same kind of selection set played by other
+    soundfonts (`--soundfont /usr/share/sounds/sf2/TimGM6mb.sf2` and
+    `/usr/share/sounds/sf3/MuseScore_General_Lite.sf3`, Debian's
+    timgm6mb-soundfont and musescore-general-soundfont-small), rendered into
+    /work/data/selection_timgm and selection_musescore: a model that gains
+    on FluidR3 by learning its samples loses there.
 Pick a new seed for any new set.
 
 Needs Debian's `fluidsynth` and `fluid-soundfont-gm` packages.

@@ -6,7 +6,8 @@
 With --against, also the differences that parts (g), (h) and (r) of the
 later rules read: pooled melodies, each band, wide_small and speech_small, and
 (when TAG_{selection,speech}_rooms.json exist, from octave_report.py
---variants clean,reverb) the pooled RPA in rooms.
+--variants clean,reverb) the pooled RPA in rooms, and (when TAG_timgm.json and
+TAG_musescore.json exist) the pooled RPA on the other soundfonts' melodies.
 
 Pooled RPA is frame-weighted over the octave bands of the clean variant.
 Parts (e) (cost_probe.py) and (f) (`make test` with the model shipped) are
@@ -80,6 +81,14 @@ def _differences(directory, tag, incumbent, scores):
       rooms.append(f'{key} {new:.2f} ({new - was:+.2f})')
   if rooms:
     lines.append('(r) rooms ' + ', '.join(rooms))
+  other = []
+  for key in ('timgm', 'musescore'):
+    paths = [os.path.join(directory, f'{t}_{key}.json') for t in (tag, incumbent)]
+    if all(os.path.exists(p) for p in paths):
+      new, was = (pooled(p)[0] for p in paths)
+      other.append(f'{key} {new:.2f} ({new - was:+.2f})')
+  if other:
+    lines.append('(s) other soundfonts ' + ', '.join(other))
   return lines
 
 

@@ -4,7 +4,9 @@
 # Exports SAVE_DIR/model.npz to OUT_DIR/TAG.tflite and runs
 # tools/octave_report.py on the three labelled sets rendered by
 # tools/render_melodies (selection melodies, wide_small_test,
-# speech_small_test; never eval-data), writing OUT_DIR/TAG_{set}.json.
+# speech_small_test; never eval-data) and the melodies played by two other
+# soundfonts (selection_timgm, selection_musescore: part (s) of the session-10
+# rules), writing OUT_DIR/TAG_{set}.json.
 # With ROOMS=1, also the melodies and speech-like notes in the benchmark's
 # synthetic rooms (TAG_{selection,speech}_rooms.json, for part (r)).
 # Then: judge.py TAG --dir OUT_DIR [--against INCUMBENT].
@@ -13,7 +15,8 @@ TAG=$1; RUN=$2; OUT=${3:-/work/runs3/v6}; DATA=${DATA:-/work/data}
 B=.venv/bin
 mkdir -p "$OUT"
 $B/pitchfit export "$RUN/model.npz" "$OUT/$TAG.tflite" --batch-size 1
-for s in selection:selection_melodies wide:wide_small_test speech:speech_small_test; do
+for s in selection:selection_melodies wide:wide_small_test speech:speech_small_test \
+         timgm:selection_timgm musescore:selection_musescore; do
   k=${s%%:*}; d=${s#*:}
   $B/python tools/octave_report.py "$DATA/$d" --model "$OUT/$TAG.tflite" \
     --json "$OUT/${TAG}_$k.json" --quiet > "$OUT/${TAG}_$k.txt" 2>&1
