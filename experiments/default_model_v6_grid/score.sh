@@ -14,7 +14,12 @@ set -e
 TAG=$1; RUN=$2; OUT=${3:-/work/runs3/v6}; DATA=${DATA:-/work/data}
 B=.venv/bin
 mkdir -p "$OUT"
-$B/pitchfit export "$RUN/model.npz" "$OUT/$TAG.tflite" --batch-size 1
+# RUN is a save dir, or the shipped LiteRT file for the incumbent
+# (score.sh v5 pitchfit/assets/default_model.tflite), scored as shipped.
+case "$RUN" in
+  *.tflite) cp "$RUN" "$OUT/$TAG.tflite" ;;
+  *) $B/pitchfit export "$RUN/model.npz" "$OUT/$TAG.tflite" --batch-size 1 ;;
+esac
 for s in selection:selection_melodies wide:wide_small_test speech:speech_small_test \
          timgm:selection_timgm musescore:selection_musescore; do
   k=${s%%:*}; d=${s#*:}
