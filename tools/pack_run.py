@@ -40,31 +40,26 @@ def resumable_files(save_dir):
   return keep
 
 
-def progress(save_dir):
-  """{checkpoint dir relative to save_dir: its newest step}."""
+def _newest_steps(names):
+  """{checkpoint dir: its newest step} of relative paths (a save dir's or an archive's)."""
   steps = {}
-  for root, _, _ in os.walk(save_dir):
-    paths = checkpoints.list_checkpoints(root)
-    if paths:
-      steps[os.path.relpath(root, save_dir)] = checkpoints.step_of(paths[-1])
-  return steps
-
-
-def _archive_progress(members):
-  """progress() of an archive, from its member names."""
-  steps = {}
-  for name in members:
+  for name in names:
     directory, base = os.path.split(name)
     if base.startswith('ckpt-') and base.endswith('.npz'):
       steps[directory] = max(checkpoints.step_of(base), steps.get(directory, 0))
   return steps
 
 
+def progress(save_dir):
+  """{checkpoint dir relative to save_dir: its newest step}."""
+  return _newest_steps(resumable_files(save_dir))
+
+
 def pack(save_dir, archive):
   if not os.path.isdir(save_dir):
     raise SystemExit(f'error: no save dir {save_dir}')
   files = resumable_files(save_dir)
-  if not any(f.endswith('.npz') for f in files):
+  if not _newest_steps(files):
     raise SystemExit(f'error: {save_dir} has no checkpoint to pack')
   os.makedirs(os.path.dirname(os.path.abspath(archive)), exist_ok=True)
   with atomic.atomic_path(archive, suffix='.tmp.tar.gz') as tmp:
@@ -79,7 +74,7 @@ def unpack(archive, save_dir, force=False):
     raise SystemExit(f'error: no archive {archive}')
   with tarfile.open(archive, 'r:gz') as tar:
     members = tar.getnames()
-    packed = _archive_progress(members)
+    packed = _newest_steps(members)
     ahead = {d: s for d, s in progress(save_dir).items() if s > packed.get(d, 0)}
     if ahead and not force:
       raise SystemExit(f'error: {save_dir} is further along than {archive} '
