@@ -6,7 +6,8 @@
 # tools/render_melodies (selection melodies, wide_small_test,
 # speech_small_test; never eval-data) and the melodies played by two other
 # soundfonts (selection_timgm, selection_musescore: part (s) of the session-10
-# rules), writing OUT_DIR/TAG_{set}.json.
+# rules) and, when rendered, Festival's speech (speech_festival, session 11),
+# writing OUT_DIR/TAG_{set}.json.
 # With ROOMS=1, also the melodies and speech-like notes in the benchmark's
 # synthetic rooms (TAG_{selection,speech}_rooms.json, for part (r)).
 # Then: judge.py TAG --dir OUT_DIR [--against INCUMBENT].
@@ -26,6 +27,11 @@ for s in selection:selection_melodies wide:wide_small_test speech:speech_small_t
   $B/python tools/octave_report.py "$DATA/$d" --model "$OUT/$TAG.tflite" \
     --json "$OUT/${TAG}_$k.json" --quiet > "$OUT/${TAG}_$k.txt" 2>&1
 done
+if [ -f "$DATA/speech_festival/manifest.csv" ]; then
+  $B/python tools/octave_report.py "$DATA/speech_festival" --model "$OUT/$TAG.tflite" \
+    --variants clean,reverb --json "$OUT/${TAG}_festival.json" --quiet \
+    > "$OUT/${TAG}_festival.txt" 2>&1
+fi
 if [ "${ROOMS:-0}" = 1 ]; then
   for s in selection:selection_melodies speech:speech_small_test; do
     k=${s%%:*}; d=${s#*:}
