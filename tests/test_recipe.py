@@ -70,6 +70,18 @@ def test_the_shipped_default_recipe_resolves():
     assert phase.config.model.hop_size == 160
 
 
+def test_the_shipped_model_is_the_default_recipes_model():
+  """The shipped weights carry the recipe's model section, read-out included:
+  a model exported from another config, or a recipe edited without
+  re-exporting, fails here."""
+  recipe = recipe_lib.load(config_lib.find_config('default_model'))
+  shipped = os.path.join(os.path.dirname(config_lib.__file__), 'assets',
+                         'default_model.npz')
+  with np.load(shipped) as arrays:
+    config = config_lib.from_dict(yaml.safe_load(str(arrays['__config_yaml__'])))
+  assert config.model == recipe.phases[-1].config.model
+
+
 @pytest.mark.parametrize('change, message', [
     ({'phases': []}, 'non-empty list'),
     ({'phases': [{'name': 'a', 'steps': 0}]}, 'steps must be a positive'),
