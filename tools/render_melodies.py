@@ -402,6 +402,19 @@ def write_labels(path, times, f0_hz):
       f.write(f'{t:.3f},{hz:.3f}\n')
 
 
+def write_manifest(path, rows):
+  """Writes rows (dicts with the same keys, in order) as a CSV with a header.
+
+  Written last and by rename, so a folder with a manifest is a whole render.
+  """
+  tmp = f'{path}.tmp'
+  with open(tmp, 'w', newline='') as f:
+    writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+  os.replace(tmp, path)
+
+
 # ------------------------------------------------------------- rendering
 def check_tools(soundfont=SOUNDFONT):
   """Exits with an install hint if fluidsynth or the soundfont is missing."""
@@ -508,10 +521,7 @@ def render_all(items, out_dir, soundfont=SOUNDFONT, keep_midi=False,
       rows.append({'file': f'{name}.wav', 'program': program.number,
                    'seed': file_seed, 'program_name': program.name,
                    'seconds': f'{audio_s:.3f}', 'level_db': f'{level_db:.1f}'})
-  with open(out_dir / 'manifest.csv', 'w', newline='') as f:
-    writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
+  write_manifest(out_dir / 'manifest.csv', rows)
   return total
 
 

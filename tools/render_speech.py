@@ -36,7 +36,6 @@ Needs Debian's festival and its voices: see INSTALL_HINT.
 
 import argparse
 import collections
-import csv
 import os
 import pathlib
 import shutil
@@ -347,10 +346,7 @@ def render_all(utterances, out_dir, progress=True):
                    'stretch': f'{u.stretch:.2f}',
                    'level_db': f'{u.level_db:.1f}',
                    'seconds': f'{seconds:.3f}', 'text': u.text})
-  with open(out_dir / 'manifest.csv', 'w', newline='') as f:
-    writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
+  render_melodies.write_manifest(out_dir / 'manifest.csv', rows)
   return total
 
 
