@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 import cli
 from pitchfit import config as config_lib
+from pitchfit.track import predict as predict_lib
 from pitchfit.train import recipe as recipe_lib
 
 # A small log-frequency CNN model on 10-ms frames: the default model's family.
@@ -75,9 +76,7 @@ def test_the_shipped_model_is_the_default_recipes_model():
   a model exported from another config, or a recipe edited without
   re-exporting, fails here."""
   recipe = recipe_lib.load(config_lib.find_config('default_model'))
-  shipped = os.path.join(os.path.dirname(config_lib.__file__), 'assets',
-                         'default_model.npz')
-  with np.load(shipped) as arrays:
+  with np.load(predict_lib.DEFAULT_WEIGHTS_PATH) as arrays:
     config = config_lib.from_dict(yaml.safe_load(str(arrays['__config_yaml__'])))
   assert config.model == recipe.phases[-1].config.model
 

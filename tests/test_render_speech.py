@@ -2,8 +2,6 @@
 
 import importlib.util
 import os
-import shutil
-import subprocess
 
 import numpy as np
 import pytest
@@ -16,16 +14,9 @@ rs = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(rs)
 
 
-def _has_voices():
-  if shutil.which('festival') is None:
-    return False
-  result = subprocess.run(['festival', '-b', '(print (voice.list))'],
-                          capture_output=True, text=True, check=False)
-  return all(v.name in result.stdout for v in rs.VOICES)
-
-
 needs_festival = pytest.mark.skipif(
-    not _has_voices(), reason=f'needs Festival and its voices ({rs.INSTALL_HINT})')
+    rs.missing_tools() is not None,
+    reason=f'needs Festival and its voices ({rs.INSTALL_HINT})')
 
 
 def test_plan_is_seeded_and_seeds_differ():

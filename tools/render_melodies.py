@@ -405,14 +405,13 @@ def write_labels(path, times, f0_hz):
 def write_manifest(path, rows):
   """Writes rows (dicts with the same keys, in order) as a CSV with a header.
 
-  Written last and by rename, so a folder with a manifest is a whole render.
+  Written last and atomically, so a folder with a manifest is a whole render.
   """
-  tmp = f'{path}.tmp'
-  with open(tmp, 'w', newline='') as f:
+  from pitchfit.io import atomic  # pylint: disable=g-import-not-at-top
+  with atomic.atomic_open(path, newline='') as f:
     writer = csv.DictWriter(f, fieldnames=list(rows[0]))
     writer.writeheader()
     writer.writerows(rows)
-  os.replace(tmp, path)
 
 
 # ------------------------------------------------------------- rendering

@@ -287,18 +287,24 @@ def f0_labels(track, phones, seconds, hop_s=LABEL_HOP_S):
 
 
 # ------------------------------------------------------------- rendering
-def check_tools(voices=VOICES):
-  """Exits with an install hint if festival or a voice is missing."""
+def missing_tools(voices=VOICES):
+  """What is missing to render, as a sentence, or None if nothing is."""
   if shutil.which('festival') is None:
-    sys.exit(f'render_speech: the festival program not found. Install with:\n'
-             f'  {INSTALL_HINT}')
+    return 'the festival program not found'
   result = subprocess.run(['festival', '-b', '(print (voice.list))'],
                           capture_output=True, text=True, check=False)
   known = set(result.stdout.replace('(', ' ').replace(')', ' ').split())
   missing = [v.name for v in voices if v.name not in known]
   if missing:
-    sys.exit(f'render_speech: Festival voices not installed: '
-             f'{", ".join(missing)}. Install with:\n  {INSTALL_HINT}')
+    return f'Festival voices not installed: {", ".join(missing)}'
+  return None
+
+
+def check_tools(voices=VOICES):
+  """Exits with an install hint if festival or a voice is missing."""
+  missing = missing_tools(voices)
+  if missing:
+    sys.exit(f'render_speech: {missing}. Install with:\n  {INSTALL_HINT}')
 
 
 def render_all(utterances, out_dir, progress=True):
@@ -306,10 +312,11 @@ def render_all(utterances, out_dir, progress=True):
 
   Festival speaks every utterance in one process (it starts in about 0.3 s
   and speaks much faster than real time); the results are then levelled and
-  written one by one, each file through a temporary name.
+  written one by one, each file atomically.
   """
   import soundfile  # pylint: disable=g-import-not-at-top
   from tqdm import tqdm  # pylint: disable=g-import-not-at-top
+  from pitchfit.io import atomic  # pylint: disable=g-import-not-at-top
   out_dir = pathlib.Path(out_dir)
   out_dir.mkdir(parents=True, exist_ok=True)
   rows, total = [], 0.0
@@ -333,9 +340,8 @@ def render_all(utterances, out_dir, progress=True):
       audio = render_melodies.set_level(audio, u.level_db)
       seconds = audio.size / rate
       name = file_name(u)
-      partial = out_dir / f'{name}.partial.wav'
-      soundfile.write(str(partial), audio, rate, subtype='PCM_16')
-      os.replace(partial, out_dir / f'{name}.wav')
+      with atomic.atomic_path(out_dir / f'{name}.wav', suffix='.tmp.wav') as tmp_wav:
+        soundfile.write(tmp_wav, audio, rate, subtype='PCM_16')
       times, f0 = f0_labels(read_est_track(stem + '.f0'),
                             read_phones(stem + '.phones'), seconds)
       render_melodies.write_labels(out_dir / f'{name}.f0.csv', times, f0)
@@ -365,7 +371,10 @@ def main(argv=None):
   count = max(1, int(round(args.minutes * 60.0 / 3.5)))
   import time  # pylint: disable=g-import-not-at-top
   start = time.perf_counter()
-  total = render_all(plan(args.seed, count), args.out)
+  try:
+    total = render_all(plan(args.seed, count), args.out)
+  except RuntimeError as e:
+    sys.exit(f'render_speech: {e}')
   elapsed = time.perf_counter() - start
   print(f'{count} files, {total / 60:.1f} min of speech in {args.out} '
         f'({elapsed:.0f} s, {total / max(elapsed, 1e-9):.0f}x real time)')

@@ -8,8 +8,8 @@ later rules read: pooled melodies, each band, wide_small and speech_small, and
 (when TAG_{selection,speech}_rooms.json exist, from octave_report.py
 --variants clean,reverb) the pooled RPA in rooms, and (when TAG_timgm.json and
 TAG_musescore.json exist) the pooled RPA on the other soundfonts' melodies,
-and (when TAG_festival.json exists; session 11, a report no rule before it
-reads) Festival's speech, clean and in rooms.
+and (when TAG_festival.json exists; part (t) of the session-11 rules)
+Festival's speech, clean and in rooms.
 
 Pooled RPA is frame-weighted over the octave bands of the clean variant.
 Parts (e) (cost_probe.py) and (f) (`make test` with the model shipped) are
@@ -91,11 +91,14 @@ def _differences(directory, tag, incumbent, scores):
       other.append(f'{key} {new:.2f} ({new - was:+.2f})')
   if other:
     lines.append('(s) other soundfonts ' + ', '.join(other))
+  festival = []
   paths = [os.path.join(directory, f'{t}_festival.json') for t in (tag, incumbent)]
   if all(os.path.exists(p) for p in paths):
-    lines.append('Festival speech ' + ', '.join(
-        f'{variant} {new:.2f} ({new - was:+.2f})' for variant, new, was in (
-            (v, *(pooled(p, v)[0] for p in paths)) for v in ('clean', 'reverb'))))
+    for variant in ('clean', 'reverb'):
+      new, was = (pooled(p, variant)[0] for p in paths)
+      festival.append(f'{variant} {new:.2f} ({new - was:+.2f})')
+  if festival:
+    lines.append('(t) Festival speech ' + ', '.join(festival))
   return lines
 
 
