@@ -17,9 +17,16 @@ B=.venv/bin
 mkdir -p "$OUT"
 # RUN is a save dir, or the shipped LiteRT file for the incumbent
 # (score.sh v5 pitchfit/assets/default_model.tflite), scored as shipped.
+# With RADIUS=r, a save dir's model is read out over r bins each side of the
+# peak (tools/set_readout_radius.py), as the rules since session 11 ask.
 case "$RUN" in
   *.tflite) cp "$RUN" "$OUT/$TAG.tflite" ;;
-  *) $B/pitchfit export "$RUN/model.npz" "$OUT/$TAG.tflite" --batch-size 1 ;;
+  *) MODEL="$RUN/model.npz"
+     if [ -n "${RADIUS:-}" ]; then
+       $B/python tools/set_readout_radius.py "$MODEL" "$OUT/$TAG.npz" --radius "$RADIUS"
+       MODEL="$OUT/$TAG.npz"
+     fi
+     $B/pitchfit export "$MODEL" "$OUT/$TAG.tflite" --batch-size 1 ;;
 esac
 for s in selection:selection_melodies wide:wide_small_test speech:speech_small_test \
          timgm:selection_timgm musescore:selection_musescore; do
