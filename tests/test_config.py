@@ -121,3 +121,16 @@ def test_shipped_configs_load():
       assert recipe_lib.load(path).phases
     else:
       config_lib.load(path)
+
+
+def test_harmonic_time_dilations_need_one_per_block(tmp_path):
+  ok = config_lib.load(write(tmp_path, 'model: {encoder: harmonic_cnn, '
+                             'harmonic_cnn_layers: 4, '
+                             'harmonic_cnn_time_dilations: [1, 2, 4]}\n'))
+  assert ok.model.harmonic_cnn_time_dilations == [1, 2, 4]
+  for bad in ('[1, 2]', '[1, 0, 2]'):
+    with pytest.raises(config_lib.ConfigError,
+                       match='harmonic_cnn_time_dilations must be empty or one'):
+      config_lib.load(write(tmp_path, 'model: {encoder: harmonic_cnn, '
+                            'harmonic_cnn_layers: 4, '
+                            f'harmonic_cnn_time_dilations: {bad}}}\n'))

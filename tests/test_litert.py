@@ -93,14 +93,20 @@ def test_a_tflite_without_pitchfit_metadata_is_refused(tmp_path, tiny_tflite):
 def tiny_cnn(tmp_path_factory):
   """An untrained small log-frequency CNN (the default model's family): its
   save dir's calibrated model and its LiteRT export."""
+  return _export_tiny_cnn(tmp_path_factory.mktemp('tiny_cnn'))
+
+
+def _export_tiny_cnn(save_dir, **model_keys):
+  """(PitchModel, LiteRT path) of an untrained SMALL_RECIPE CNN, model keys
+  overridden."""
   from pitchfit import config as config_lib  # pylint: disable=g-import-not-at-top
   from pitchfit.model import checkpoints  # pylint: disable=g-import-not-at-top
   from pitchfit.train import job as training  # pylint: disable=g-import-not-at-top
   from tests.test_recipe import SMALL_RECIPE  # pylint: disable=g-import-not-at-top
   import keras  # pylint: disable=g-import-not-at-top
-  save_dir = tmp_path_factory.mktemp('tiny_cnn')
-  config = config_lib.from_dict(
-      {key: SMALL_RECIPE[key] for key in ('model', 'losses', 'data')}, '<cnn>')
+  values = {key: SMALL_RECIPE[key] for key in ('model', 'losses', 'data')}
+  values['model'] = {**values['model'], **model_keys}
+  config = config_lib.from_dict(values, '<cnn>')
   keras.utils.set_random_seed(0)
   model = training.build_model(config)
   checkpoints.save(model, os.path.join(save_dir, checkpoints.CHECKPOINT_DIR), 1)
@@ -140,6 +146,21 @@ def test_a_cnn_export_takes_windows_of_any_length(tiny_cnn):
   cents = 1200 * np.abs(np.log2(track.frequency / tf_track.frequency))
   assert cents.max() < 0.5
   np.testing.assert_allclose(track.confidence, tf_track.confidence, atol=1e-3)
+
+
+def test_a_cnn_with_time_dilations_exports_for_any_length(tmp_path):
+  keras_model, path = _export_tiny_cnn(
+      tmp_path, harmonic_cnn_layers=3, harmonic_cnn_time_dilations=[2, 4])
+  model = litert_model.LiteRTModel(path)
+  assert model.config.model.harmonic_cnn_time_dilations == [2, 4]
+  rng = np.random.default_rng(6)
+  for n_frames in (model.n_frames, 57, 3):
+    audio = (0.1 * rng.standard_normal((1, n_frames * model.hop_size))
+             ).astype(np.float32)
+    got = model(audio)['f0_logits']
+    want = np.asarray(keras_model.model(audio, synthesize=False)['f0_logits'])
+    assert got.shape == want.shape == (1, n_frames, want.shape[-1])
+    assert np.abs(got - want).max() <= 1e-3 * np.abs(want).max()
 
 
 def test_a_cnn_export_plans_every_tensor_when_resized(tiny_cnn):

@@ -410,3 +410,20 @@ def test_simple_tones_for_some_notes_in_audio_and_labels(tiny_config):
   few = np.all((labels['harm_dist'].numpy() > 0).sum(-1)
                <= augment.SIMPLE_TONE_PARTIALS_MAX, axis=1)
   assert 16 <= few.sum() <= 48
+
+
+def test_conv_stack_time_dilations_widen_its_reach_in_time():
+  from pitchfit.model import harmonic_cnn  # pylint: disable=g-import-not-at-top
+  import keras  # pylint: disable=g-import-not-at-top
+  keras.utils.set_random_seed(4)
+  stack = harmonic_cnn.ConvStack(8, 4, time_dilations=[1, 2, 4])
+  assert [b.dilation_rate for b in stack.blocks] == [(1, 1), (2, 1), (4, 1)]
+  zeros = np.zeros((1, 41, 6, 2), np.float32)
+  impulse = zeros.copy()
+  impulse[0, 20] = 1.0
+  changed = np.abs(np.asarray(stack(impulse)) - np.asarray(stack(zeros)))
+  frames = np.where(changed.max(axis=(0, 2, 3)) > 0)[0]
+  # Stem +-1, then +-1, +-2, +-4: frames 12..28 and none beyond.
+  assert frames.min() == 12 and frames.max() == 28
+  with pytest.raises(ValueError, match='3 blocks, 2 time dilations'):
+    harmonic_cnn.ConvStack(8, 4, time_dilations=[1, 2])

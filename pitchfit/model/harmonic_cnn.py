@@ -87,7 +87,8 @@ class ConvStack(layers.Layer):
   """Conv (k_time x k_freq) -> ReLU, then residual conv blocks, all 'same'.
 
   [b, t, n_bins, c_in] -> [b, t, n_bins, channels]; no striding, so every
-  output stays on its time frame and grid bin.
+  output stays on its time frame and grid bin. dilations (frequency) and
+  time_dilations give each block's dilation; None = 1.
 
   separable: depthwise-separable convolutions (a k_time x k_freq filter per
   channel, then a 1x1 mix) in the blocks; separable_stem: in the stem too
@@ -98,16 +99,21 @@ class ConvStack(layers.Layer):
   """
 
   def __init__(self, channels, n_layers, kernel=(3, 3), dilations=None,
-               separable=False, separable_stem=False, **kwargs):
+               separable=False, separable_stem=False, time_dilations=None,
+               **kwargs):
     super().__init__(**kwargs)
     stem = layers.SeparableConv2D if separable_stem else layers.Conv2D
     self.stem = stem(channels, kernel, padding='same', name='stem')
     dilations = dilations or [1] * (n_layers - 1)
+    time_dilations = time_dilations or [1] * len(dilations)
+    if len(time_dilations) != len(dilations):
+      raise ValueError(f'{len(dilations)} blocks, {len(time_dilations)} time '
+                       'dilations')
     conv = layers.SeparableConv2D if separable else layers.Conv2D
     self.blocks = [
-        conv(channels, kernel, padding='same', dilation_rate=(1, d),
+        conv(channels, kernel, padding='same', dilation_rate=(t, d),
              name=f'block_{i}')
-        for i, d in enumerate(dilations)]
+        for i, (t, d) in enumerate(zip(time_dilations, dilations))]
     self.norms = [layers.LayerNormalization(axis=-1, name=f'norm_{i}')
                   for i in range(len(dilations))]
 
@@ -218,6 +224,7 @@ class LogFrequencyHarmonicEncoder(layers.Layer):
     self.net = ConvStack(config.cnn_channels, config.harmonic_cnn_layers,
                          separable=config.cnn_separable,
                          separable_stem=config.cnn_separable,
+                         time_dilations=config.harmonic_cnn_time_dilations,
                          name='conv_stack')
     self.f0_head = layers.Conv2D(1, 1, name='f0_head')
     self.fc = nn.FrameDense(config.fc_units, name='fc')

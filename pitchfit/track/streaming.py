@@ -68,9 +68,28 @@ WINDOW_GRANULE_FRAMES = 8
 
 
 # Frames of context a convolutional model's frame needs on each side before a
-# window edge stops mattering: its receptive field (7 frames for the default
-# 4 + 3 layers of 3x3) plus half the longest STFT window (6.4 frames of 10 ms).
+# window edge stops mattering, at least: its receptive field (9 frames for the
+# default's 5 + 4 layers of 3x3) plus half the longest STFT window (6.4 frames
+# of 10 ms). conv_context_frames gives a model's own, which time dilations widen.
 CONV_CONTEXT_FRAMES = 16
+
+
+def conv_context_frames(model_config):
+  """Frames each side of a CNN frame that reach its f0, and at least 16.
+
+  The sinusoidal encoder's cnn_layers 3x3 convolutions reach one frame each,
+  the harmonic encoder's stem one and each of its blocks its time dilation;
+  the STFT adds half its longest window.
+  """
+  c = model_config
+  try:
+    blocks = (getattr(c, 'harmonic_cnn_time_dilations', None) or
+              [1] * (c.harmonic_cnn_layers - 1))
+    stft = max(c.spectrum_fft_sizes) / 2 / c.hop_size
+    reach = c.cnn_layers + 1 + sum(blocks) + stft
+  except AttributeError:  # a config that does not give the layout
+    return CONV_CONTEXT_FRAMES
+  return max(CONV_CONTEXT_FRAMES, int(math.ceil(reach)))
 
 
 def is_convolutional(pitch_model):
@@ -90,12 +109,13 @@ def default_stride_frames(pitch_model, n_frames=None):
 
   The ResNet models read the whole window through a GRU, so a frame near a
   window edge is a worse estimate than one in its centre: windows overlap
-  by half. The log-frequency CNN sees CONV_CONTEXT_FRAMES on each side and a
+  by half. The log-frequency CNN sees conv_context_frames on each side and a
   window-wide level only, so windows overlap by twice that.
   """
   n_frames = n_frames or pitch_model.n_samples // pitch_model.hop_size
   if is_convolutional(pitch_model):
-    return max(n_frames // 2, n_frames - 2 * CONV_CONTEXT_FRAMES)
+    context = conv_context_frames(pitch_model.config.model)
+    return max(n_frames // 2, n_frames - 2 * context)
   return n_frames // 2
 
 
