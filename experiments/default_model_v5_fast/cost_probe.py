@@ -54,6 +54,8 @@ VARIANTS = {
     '20 ch': ['model.cnn_channels=20'],
     '24 ch': ['model.cnn_channels=24'],
     '5+4 layers': ['model.cnn_layers=5', 'model.harmonic_cnn_layers=4'],
+    # Session 12: C12DEEPT, the harmonic blocks dilated in time.
+    'harmonic blocks dilated 1,2,4 in time': ['model.harmonic_cnn_time_dilations=[1,2,4]'],
 }
 
 
