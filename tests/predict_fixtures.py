@@ -94,7 +94,12 @@ class StubModel:
     self.n_samples = n_frames * 512
     self.config = types.SimpleNamespace(
         model=types.SimpleNamespace(n_frames=n_frames, n_samples=self.n_samples,
-                                    encoder=encoder))
+                                    encoder=encoder, hop_size=self.hop_size,
+                                    # The CNN layout of the shipped model,
+                                    # for streaming.conv_context_frames.
+                                    cnn_layers=5, harmonic_cnn_layers=4,
+                                    harmonic_cnn_time_dilations=[],
+                                    spectrum_fft_sizes=[2048, 512]))
     self.edge_bias = edge_bias
     self.voicing = {'weights': [0.0, 0.0, 0.0], 'bias': bias}
     self.calls = 0

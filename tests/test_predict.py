@@ -87,14 +87,12 @@ def test_fewer_windows_for_convolutional_models():
   assert streaming.default_lead_frames(model, 68) == 0
   # The default's layout reaches 16 frames; dilating the harmonic blocks in
   # time reaches further, and the windows overlap more.
-  layout = dict(cnn_layers=5, harmonic_cnn_layers=4, hop_size=160,
-                spectrum_fft_sizes=[2048, 512])
-  model.config.model.__dict__.update(layout)
+  model.config.model.hop_size = 160  # the default's 10-ms frames
   assert streaming.conv_context_frames(model.config.model) == 16
   model.config.model.harmonic_cnn_time_dilations = [1, 2, 4]
   assert streaming.conv_context_frames(model.config.model) == 20  # 5+1+7+6.4
   assert streaming.default_stride_frames(model) == 100 - 40
-  del model.config.model.harmonic_cnn_time_dilations
+  model.config.model.harmonic_cnn_time_dilations = []
   weights = streaming.window_weights(100, 68)
   # Ramps over the 32 shared frames, flat between: two neighbours sum to a
   # constant wherever they overlap.

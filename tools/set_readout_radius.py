@@ -16,8 +16,7 @@ import numpy as np
 import yaml
 
 from pitchfit.io import atomic
-
-CONFIG_KEY = '__config_yaml__'  # as pitchfit.track.pitch_model writes it
+from pitchfit.track.pitch_model import CONFIG_KEY
 
 
 def main(argv=None):

@@ -24,8 +24,9 @@ from pitchfit.model import checkpoints
 from pitchfit import config as config_lib
 from pitchfit.errors import UserError
 
-_CONFIG_KEY = '__config_yaml__'
-# Voicing calibration (pitchfit.voicing), stored with an exported model.
+# Keys of an exported .npz: its config and its voicing calibration
+# (pitchfit.voicing).
+CONFIG_KEY = '__config_yaml__'
 _VOICING_KEY = '__voicing_yaml__'
 
 
@@ -110,8 +111,8 @@ class PitchModel:
     else:
       try:
         with np.load(path) as arrays:
-          has_config = _CONFIG_KEY in arrays.files
-          text = str(arrays[_CONFIG_KEY]) if has_config else None
+          has_config = CONFIG_KEY in arrays.files
+          text = str(arrays[CONFIG_KEY]) if has_config else None
           voicing = (yaml.safe_load(str(arrays[_VOICING_KEY]))
                      if _VOICING_KEY in arrays.files else None)
       except (OSError, ValueError, EOFError) as e:
@@ -134,7 +135,7 @@ class PitchModel:
               checkpoints.model_arrays(self.model).items()}
     stream = io.StringIO()
     yaml.safe_dump(config_lib.to_dict(self.config), stream, sort_keys=False)
-    arrays[_CONFIG_KEY] = np.array(stream.getvalue())
+    arrays[CONFIG_KEY] = np.array(stream.getvalue())
     if self.voicing is not None:
       arrays[_VOICING_KEY] = np.array(yaml.safe_dump(self.voicing))
     with atomic.atomic_path(path, suffix='.tmp.npz') as tmp:

@@ -82,13 +82,9 @@ def conv_context_frames(model_config):
   the STFT adds half its longest window.
   """
   c = model_config
-  try:
-    blocks = (getattr(c, 'harmonic_cnn_time_dilations', None) or
-              [1] * (c.harmonic_cnn_layers - 1))
-    stft = max(c.spectrum_fft_sizes) / 2 / c.hop_size
-    reach = c.cnn_layers + 1 + sum(blocks) + stft
-  except AttributeError:  # a config that does not give the layout
-    return CONV_CONTEXT_FRAMES
+  blocks = c.harmonic_cnn_time_dilations or [1] * (c.harmonic_cnn_layers - 1)
+  stft = max(c.spectrum_fft_sizes) / 2 / c.hop_size
+  reach = c.cnn_layers + 1 + sum(blocks) + stft
   return max(CONV_CONTEXT_FRAMES, int(math.ceil(reach)))
 
 
