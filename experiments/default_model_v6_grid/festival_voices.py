@@ -1,44 +1,31 @@
-"""RPA per voice on Festival's speech set (render_sets.sh), for LiteRT exports.
+"""RPA per voice on Festival's speech set (render_sets.sh), for pitchfit models.
 
   python experiments/default_model_v6_grid/festival_voices.py A.tflite [B.tflite ...]
 
-A diagnostic beside part (t), not a rule: the model is read at the labels' times
-(10-ms frames), voicing-agnostic, at 50 cents, as tools/octave_report.py does.
+A diagnostic beside part (t), not a rule. Each model is scored with the
+benchmark's protocol (bench/accuracy.py: estimates at the label times, mir_eval
+RPA at 50 cents, voicing ignored), pooled over each voice's files, the voice
+taken from the set's manifest.csv.
 """
 import argparse
-import collections
 import csv
 import os
 import sys
 
-import numpy as np
-import soundfile as sf
+REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..')
+sys.path.insert(0, REPO)
+sys.path.insert(0, os.path.join(REPO, 'bench'))
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..'))
-import pitchfit  # pylint: disable=wrong-import-position
-from pitchfit.track import predict as predict_lib  # pylint: disable=wrong-import-position
-
-CENTS = 50.0
+import accuracy  # pylint: disable=wrong-import-position
+import corpus  # pylint: disable=wrong-import-position
+import trackers as trackers_lib  # pylint: disable=wrong-import-position
 
 
-def voice_scores(model_path, folder):
-  """{voice: (frames within CENTS, voiced frames)} for one model."""
-  model = predict_lib.load_model(model_path)
-  hits, counts = collections.Counter(), collections.Counter()
+def voices_of(folder):
+  """{clip name: voice}, from the manifest render_speech.py writes."""
   with open(os.path.join(folder, 'manifest.csv'), newline='') as f:
-    rows = list(csv.DictReader(f))
-  for row in rows:
-    audio, sr = sf.read(os.path.join(folder, row['file']))
-    labels = np.loadtxt(os.path.join(folder, row['file'][:-4] + '.f0.csv'),
-                        delimiter=',', skiprows=1, ndmin=2)
-    track = pitchfit.predict(audio, sr, model=model)
-    estimate = np.interp(labels[:, 0], track.time, track.frequency)
-    voiced = labels[:, 1] > 0
-    cents = 1200 * np.abs(np.log2(np.maximum(estimate[voiced], 1e-3)
-                                  / labels[voiced, 1]))
-    hits[row['voice']] += int(np.sum(cents <= CENTS))
-    counts[row['voice']] += int(np.sum(voiced))
-  return {v: (hits[v], counts[v]) for v in sorted(counts)}
+    return {os.path.splitext(row['file'])[0]: row['voice']
+            for row in csv.DictReader(f)}
 
 
 def main():
@@ -46,11 +33,18 @@ def main():
   parser.add_argument('models', nargs='+')
   parser.add_argument('--data', default='/work/data/speech_festival')
   args = parser.parse_args()
+  voices = voices_of(args.data)
+  clips = corpus.find_clips(args.data)
   for path in args.models:
-    scores = voice_scores(path, args.data)
-    pooled = sum(h for h, _ in scores.values()) / sum(n for _, n in scores.values())
-    print(os.path.basename(path), ' '.join(
-        f'{v} {100 * h / n:.1f}' for v, (h, n) in scores.items()),
+    tracker = trackers_lib.PitchfitTracker(path)
+    frames, _ = accuracy.run([tracker], clips, ['clean'])
+    by_clip = frames[tracker.name]['clean']
+    scores = {v: accuracy.pooled_scores(
+        [f for name, f in by_clip.items() if voices[name] == v])['rpa']
+              for v in sorted(set(voices.values()))}
+    pooled = accuracy.pooled_scores(list(by_clip.values()))['rpa']
+    print(os.path.basename(path),
+          ' '.join(f'{v} {100 * s:.1f}' for v, s in scores.items()),
           f'pooled {100 * pooled:.2f}', flush=True)
 
 
