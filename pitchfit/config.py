@@ -92,6 +92,11 @@ class ModelConfig:
   # the frames a pitch is decided from at no extra compute: with [1, 2, 4]
   # the harmonic encoder sees +-8 frames where 4 plain layers see +-4.
   harmonic_cnn_time_dilations: list = dataclasses.field(default_factory=list)
+  # Autocorrelations of each frame (from the longest STFT) read at this many
+  # lags per grid bin, spread evenly within the bin, as extra inputs of the
+  # harmonic encoder (harmonic_cnn.periodicity_features); 0 = none. They let
+  # the f0 head see a frame's period, not only its partials.
+  periodicity_lags_per_bin: int = 0
 
   @property
   def n_frames(self):
@@ -416,6 +421,10 @@ def validate(config, source):
        f"model.encoder must be 'resnet' or 'harmonic_cnn', got {m.encoder!r}"),
       (m.encoder == 'resnet' or min(m.spectrum_fft_sizes) >= m.hop_size,
        'model.spectrum_fft_sizes must each be at least model.hop_size'),
+      (isinstance(m.periodicity_lags_per_bin, int)
+       and m.periodicity_lags_per_bin >= 0,
+       'model.periodicity_lags_per_bin must be a whole number >= 0, got '
+       f'{m.periodicity_lags_per_bin!r}'),
       (not m.harmonic_cnn_time_dilations or (
           len(m.harmonic_cnn_time_dilations) == m.harmonic_cnn_layers - 1 and
           all(isinstance(d, int) and d >= 1

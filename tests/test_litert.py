@@ -163,6 +163,23 @@ def test_a_cnn_with_time_dilations_exports_for_any_length(tmp_path):
     assert np.abs(got - want).max() <= 1e-3 * np.abs(want).max()
 
 
+def test_a_cnn_reading_periodicity_exports_for_any_length(tmp_path):
+  keras_model, path = _export_tiny_cnn(tmp_path, periodicity_lags_per_bin=3)
+  model = litert_model.LiteRTModel(path)
+  assert model.config.model.periodicity_lags_per_bin == 3
+  # The feature changes what the f0 head sees: the stem reads 3 more inputs.
+  stem = keras_model.model.harmonic_encoder.net.stem
+  assert stem.kernel.shape[2] == 2 * len(model.config.model.stack_harmonics) + 3
+  rng = np.random.default_rng(7)
+  for n_frames in (model.n_frames, 57, 3):
+    audio = (0.1 * rng.standard_normal((1, n_frames * model.hop_size))
+             ).astype(np.float32)
+    got = model(audio)['f0_logits']
+    want = np.asarray(keras_model.model(audio, synthesize=False)['f0_logits'])
+    assert got.shape == want.shape == (1, n_frames, want.shape[-1])
+    assert np.abs(got - want).max() <= 1e-3 * np.abs(want).max()
+
+
 def test_a_cnn_export_plans_every_tensor_when_resized(tiny_cnn):
   # Shapes that follow from the input's alone, so LiteRT plans one arena at
   # each resize. A tensor shaped by run-time values (tensordot, framing by

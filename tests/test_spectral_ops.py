@@ -107,3 +107,24 @@ def test_numpy_stft_magnitudes_are_the_models(fft_size, n_frames):
   np.testing.assert_array_equal(out, got)
   with pytest.raises(ValueError, match='out must be float32'):
     numpy_stft.stft_magnitudes(audio, fft_size, hop, out=out[:, 1:])
+
+
+def test_periodicity_peaks_at_the_period_of_a_harmonic_tone():
+  sr, fft_size, f0 = 16000, 2048, 147.0
+  t = np.arange(fft_size) / sr
+  tone = sum(np.cos(2 * np.pi * h * f0 * t) / h for h in range(1, 8))
+  mag = np.abs(np.fft.rfft(tone * np.hanning(fft_size)))[None].astype(np.float32)
+  candidates = f0 * 2.0 ** (np.arange(-300, 301, 5) / 1200)  # +-3 semitones
+  r = spectral_ops.periodicity_from_magnitudes(mag, sr, fft_size,
+                                               candidates).numpy()[0]
+  assert r.shape == candidates.shape
+  assert abs(1200 * np.log2(candidates[np.argmax(r)] / f0)) <= 5
+  assert r.max() > 0.9 and np.all(np.abs(r) <= 1 + 1e-5)
+  # Half the f0 is also a period of the tone; a semitone off is clearly
+  # less of one.
+  half = spectral_ops.periodicity_from_magnitudes(
+      mag, sr, fft_size, [f0 / 2, f0 * 2 ** (1 / 12)]).numpy()[0]
+  assert half[0] > 0.9 and half[1] < r.max() - 0.15
+  silent = spectral_ops.periodicity_from_magnitudes(
+      np.zeros_like(mag), sr, fft_size, candidates).numpy()
+  assert np.all(silent == 0)

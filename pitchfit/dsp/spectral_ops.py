@@ -1,4 +1,4 @@
-"""Spectral features: STFT magnitudes, log-mel, A-weighted loudness."""
+"""Spectral features: STFT magnitudes, log-mel, log-frequency, periodicity, A-weighted loudness."""
 
 import functools
 
@@ -88,6 +88,49 @@ def log_frequency_matrix(fft_size, sample_rate, hz_min, bins_per_octave, hz_max)
       0.0, 1.0 - np.abs(stft_hz[:, None] - grid[None, :]) / spacing[None, :])
   weights /= np.maximum(weights.sum(axis=0, keepdims=True), 1e-12)
   return weights.astype(np.float32)
+
+
+@functools.lru_cache(maxsize=8)
+def periodicity_matrix(fft_size, sample_rate, periods_hz, max_hz):
+  """[n_rows, n_periods] cosines from power-spectrum bins to autocorrelations.
+
+  Row k, column j: cos(2 pi k / (fft_size * periods_hz[j] / sample_rate)),
+  for the STFT bins k up to max_hz. periods_hz: a tuple (cached by value).
+  """
+  n_rows = int(max_hz * fft_size / sample_rate) + 1
+  k = np.arange(min(n_rows, fft_size // 2 + 1))[:, None]
+  lags = sample_rate / np.asarray(periods_hz, np.float64)[None, :]
+  return np.cos(2.0 * np.pi * k * lags / fft_size).astype(np.float32)
+
+
+def periodicity_from_magnitudes(mag, sample_rate, fft_size, periods_hz,
+                                max_hz=4000.0):
+  """Normalised autocorrelation of each frame at the lags 1 / periods_hz.
+
+  The autocorrelation is the cosine transform of the power spectrum
+  (Wiener-Khinchin), so it is read at any fractional lag as one matmul on
+  the magnitudes the encoders already have, with no inverse FFT. At the lag
+  of a periodic frame's period every partial adds in phase: where the
+  spectrum's peaks are smeared or leaning, the lag still marks the period,
+  the cue YIN and pYIN track. Partials above max_hz are left out: they add
+  cost and, in a 2048-sample window, little precision.
+
+  Args:
+    mag: [..., fft_size // 2 + 1] linear |STFT|.
+    sample_rate: Hz.
+    fft_size: the STFT's length.
+    periods_hz: sequence of n_periods candidate f0s, Hz.
+    max_hz: highest STFT bin used, Hz.
+
+  Returns:
+    [..., n_periods] in [-1, 1]: 1 where every partial is a harmonic of the
+    candidate; 0 for a silent frame.
+  """
+  matrix = periodicity_matrix(fft_size, float(sample_rate),
+                              tuple(float(f) for f in periods_hz), float(max_hz))
+  power = tf.square(mag[..., :matrix.shape[0]])
+  total = tf.reduce_sum(power, axis=-1, keepdims=True)
+  return tf.matmul(power, matrix) / (total + 1e-20)
 
 
 def compute_log_frequency(audio, sample_rate, hop_size, fft_size, hz_min,

@@ -157,7 +157,11 @@ class TranscribingAutoencoder(keras.Model):
     sin_freqs, sin_amps = outputs['sin_freqs'], outputs['sin_amps']
     if m.stop_gradient:
       sin_freqs, sin_amps = tf.stop_gradient(sin_freqs), tf.stop_gradient(sin_amps)
-    outputs.update(self.harmonic_encoder(sin_freqs, sin_amps))
+    periodicity = outputs.pop('periodicity', None)
+    if periodicity is None:
+      outputs.update(self.harmonic_encoder(sin_freqs, sin_amps))
+    else:  # only the log-frequency encoders make it
+      outputs.update(self.harmonic_encoder(sin_freqs, sin_amps, periodicity))
     outputs['harm_amps'], outputs['harm_freqs'] = core.harmonic_to_sinusoidal(
         outputs['harm_amp'], outputs['harm_dist'], outputs['f0_hz'],
         m.sample_rate)
@@ -172,9 +176,8 @@ class TranscribingAutoencoder(keras.Model):
     export starts here; its runtime computes the magnitudes in NumPy
     (pitchfit.dsp.numpy_stft).
     """
-    encoder = self.sinusoidal_encoder
-    return self._transcribe(dict(encoder.from_spectra(
-        encoder.spectra_from_magnitudes(magnitudes))))
+    return self._transcribe(dict(
+        self.sinusoidal_encoder.from_magnitudes(magnitudes)))
 
   def loudest_sinusoids(self, outputs):
     """(sin_amps, sin_freqs) limited to the n_sinusoids loudest per frame.

@@ -10,7 +10,9 @@ sinusoidal encoder: audio -> log-frequency spectra (one per STFT window) ->
   amplitude and its frequency within half a bin of the bin's centre; noise
   magnitudes from the frequency-pooled features.
 harmonic encoder: those sinusoids -> "harmonic stacking" (channel h holds the
-  sinusoids h times the candidate f0 above it) -> convolutions -> an f0 logit
+  sinusoids h times the candidate f0 above it; with
+  model.periodicity_lags_per_bin, also the frame's autocorrelation at each
+  bin's period) -> convolutions -> an f0 logit
   on each of the first f0_bins grid bins, and the overall amplitude and
   harmonic distribution read from the features at the f0 posterior.
 
@@ -81,6 +83,45 @@ def stack_harmonics(x, shifts, fill):
       pad = [[0, 0], [0, 0], [0, 0], [min(-shift, n_bins), 0]]
     moved.append(tf.pad(part, pad, constant_values=fill))
   return tf.transpose(tf.concat(moved, axis=2), [0, 1, 3, 2])
+
+
+def periodicity_periods_hz(model_config):
+  """Candidate f0s of the periodicity features, bin-major: [n_bins * lags].
+
+  periodicity_lags_per_bin of them in every grid bin, at the centres of
+  equal parts of the bin (-1/3, 0 and +1/3 of a bin for 3).
+  """
+  c = model_config
+  lags = c.periodicity_lags_per_bin
+  offsets = (np.arange(lags) + 0.5) / lags - 0.5
+  bpo = bins_per_octave(c)
+  return (grid_hz(c)[:, None] * 2.0 ** (offsets[None, :] / bpo)).reshape(-1)
+
+
+def periodicity_features(magnitudes, model_config):
+  """The frame's autocorrelation at every grid bin's candidate periods.
+
+  Args:
+    magnitudes: list of [b, f, fft_size // 2 + 1] |STFT|, one per
+      model.spectrum_fft_sizes; the longest window is used (the finest
+      frequency resolution, so the sharpest peak in lag).
+    model_config: with periodicity_lags_per_bin > 0.
+
+  Returns:
+    [b, f, n_bins, periodicity_lags_per_bin] in [-1, 1]; a shift of the
+    pitch by one bin moves it one bin along the grid, as it does the
+    sinusoids.
+  """
+  c = model_config
+  longest = int(np.argmax(c.spectrum_fft_sizes))
+  periods = periodicity_periods_hz(c)
+  r = spectral_ops.periodicity_from_magnitudes(
+      magnitudes[longest], c.sample_rate, c.spectrum_fft_sizes[longest],
+      periods)
+  shape = tf.shape(r)
+  return tf.reshape(r, tf.concat(
+      [shape[:2], [len(periods) // c.periodicity_lags_per_bin,
+                   c.periodicity_lags_per_bin]], axis=0))
 
 
 class ConvStack(layers.Layer):
@@ -187,7 +228,16 @@ class LogFrequencySinusoidalEncoder(layers.Layer):
     return (x - mean) * tf.math.rsqrt(variance + 1e-3)
 
   def call(self, audio):
-    return self.from_spectra(self.spectra(audio))
+    return self.from_magnitudes(self.stft_magnitudes(audio))
+
+  def from_magnitudes(self, magnitudes):
+    """The layer's outputs from `stft_magnitudes`'s list (the LiteRT
+    export's input), with `periodicity` [b, f, n_bins, lags] when the
+    config asks for it."""
+    outputs = self.from_spectra(self.spectra_from_magnitudes(magnitudes))
+    if self.config.periodicity_lags_per_bin:
+      outputs['periodicity'] = periodicity_features(magnitudes, self.config)
+    return outputs
 
   def from_spectra(self, x):
     """The layer's outputs from `spectra`'s [b, f, n_bins, n_windows]."""
@@ -206,7 +256,8 @@ class LogFrequencySinusoidalEncoder(layers.Layer):
 class LogFrequencyHarmonicEncoder(layers.Layer):
   """Grid sinusoids -> f0, overall amplitude and harmonic distribution.
 
-  Input: sin_freqs, sin_amps [b, f, n_bins] on the grid. Returns a dict:
+  Input: sin_freqs, sin_amps [b, f, n_bins] on the grid (and, with
+  model.periodicity_lags_per_bin, the frame's periodicity on it). Returns a dict:
     f0_hz: [b, f, 1]; f0_logits: [b, f, f0_bins] (the grid's first f0_bins
       bins; f0 is the softmax's expected bin).
     harm_amp: [b, f, 1] linear amplitude.
@@ -231,12 +282,17 @@ class LogFrequencyHarmonicEncoder(layers.Layer):
     self.amp_head = nn.FrameDense(1, name='amp_head')
     self.dist_head = nn.FrameDense(config.n_harmonics, name='dist_head')
 
-  def call(self, sin_freqs, sin_amps):
+  def call(self, sin_freqs, sin_amps, periodicity=None):
+    """periodicity: optional [b, f, n_bins, lags] (periodicity_features),
+    read beside the stacked sinusoids at every bin."""
     c = self.config
     log_amp = tf.math.log(sin_amps + _LOG_FLOOR)
     offset = self.bpo * tf.math.log(sin_freqs / self.grid_hz) / math.log(2.0)
     x = tf.stack([(log_amp - math.log(_LOG_FLOOR)) / 10.0, offset], axis=-1)
-    x = self.net(stack_harmonics(x, self.shifts, 0.0))
+    x = stack_harmonics(x, self.shifts, 0.0)
+    if periodicity is not None:
+      x = tf.concat([x, periodicity], axis=-1)
+    x = self.net(x)
     # Explicit axes and expand_dims, not `[..., newaxis]`: the LiteRT
     # converter needs Flex ops for those when the time axis is free.
     f0_logits = self.f0_head(x)[:, :, :c.f0_bins, 0]
