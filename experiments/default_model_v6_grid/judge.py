@@ -9,7 +9,8 @@ later rules read: pooled melodies, each band, wide_small and speech_small, and
 --variants clean,reverb) the pooled RPA in rooms, and (when TAG_timgm.json and
 TAG_musescore.json exist) the pooled RPA on the other soundfonts' melodies,
 and (when TAG_festival.json exists; part (t) of the session-11 rules)
-Festival's speech, clean and in rooms.
+Festival's speech, clean and in rooms, and (when all six exist; part (g') of
+selection_rule_c12deepp.md) the mean pooled RPA over the six clean sets.
 
 Pooled RPA is frame-weighted over the octave bands of the clean variant.
 Parts (e) (cost_probe.py) and (f) (`make test` with the model shipped) are
@@ -99,7 +100,22 @@ def _differences(directory, tag, incumbent, scores):
       festival.append(f'{variant} {new:.2f} ({new - was:+.2f})')
   if festival:
     lines.append('(t) Festival speech ' + ', '.join(festival))
+  six = [_six_set_mean(directory, t) for t in (tag, incumbent)]
+  if None not in six:
+    lines.append(f"(g') six-set mean {six[0]:.2f} ({six[0] - six[1]:+.2f})")
   return lines
+
+
+SIX_SETS = ('selection', 'wide', 'speech', 'timgm', 'musescore', 'festival')
+
+
+def _six_set_mean(directory, tag):
+  """Mean pooled clean RPA over SIX_SETS (part (g') of the session-14 rule),
+  or None when one is not scored."""
+  paths = [os.path.join(directory, f'{tag}_{k}.json') for k in SIX_SETS]
+  if not all(os.path.exists(p) for p in paths):
+    return None
+  return sum(pooled(p)[0] for p in paths) / len(paths)
 
 
 if __name__ == '__main__':
