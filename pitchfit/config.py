@@ -425,6 +425,8 @@ def validate(config, source):
        and m.periodicity_lags_per_bin >= 0,
        'model.periodicity_lags_per_bin must be a whole number >= 0, got '
        f'{m.periodicity_lags_per_bin!r}'),
+      (not m.periodicity_lags_per_bin or m.encoder == 'harmonic_cnn',
+       "model.periodicity_lags_per_bin needs model.encoder: harmonic_cnn"),
       (not m.harmonic_cnn_time_dilations or (
           len(m.harmonic_cnn_time_dilations) == m.harmonic_cnn_layers - 1 and
           all(isinstance(d, int) and d >= 1

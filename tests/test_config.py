@@ -123,6 +123,20 @@ def test_shipped_configs_load():
       config_lib.load(path)
 
 
+def test_periodicity_lags_need_a_whole_number_and_the_cnn(tmp_path):
+  ok = config_lib.load(write(tmp_path, 'model: {encoder: harmonic_cnn, '
+                             'periodicity_lags_per_bin: 3}\n'))
+  assert ok.model.periodicity_lags_per_bin == 3
+  with pytest.raises(config_lib.ConfigError,
+                     match='periodicity_lags_per_bin must be a whole number'):
+    config_lib.load(write(tmp_path, 'model: {encoder: harmonic_cnn, '
+                          'periodicity_lags_per_bin: -1}\n'))
+  with pytest.raises(config_lib.ConfigError,
+                     match='periodicity_lags_per_bin needs model.encoder'):
+    config_lib.load(write(tmp_path, 'model: {encoder: resnet, '
+                          'periodicity_lags_per_bin: 3}\n'))
+
+
 def test_harmonic_time_dilations_need_one_per_block(tmp_path):
   ok = config_lib.load(write(tmp_path, 'model: {encoder: harmonic_cnn, '
                              'harmonic_cnn_layers: 4, '
