@@ -21,7 +21,8 @@ the reference f0, C1-C2 up to C7-C8 (bench/octaves.py), per row and over
 all clips. pitchfit's differences from each peer, and every tracker's
 change from clean in each variant, are printed beside the figures, with
 pitchfit's targets (docs/benchmark.md) and issue 18's goals against the
-best peers.
+best peers, and the target row's headroom: the share of its frames that at
+least one tracker of the run gets right.
 
 PESTO, torchcrepe, SwiftF0 and FCPE run when the `peers` extra is installed
 (CPU torch, onnxruntime), and are skipped with a one-line note otherwise.
@@ -488,6 +489,29 @@ def setup(parser, args):
   return clips, trackers, notes
 
 
+def headroom(frames, clips, variant='clean', group=corpus.TARGET_GROUP):
+  """What any tracker of the run gets right on one row, frame by frame.
+
+  Returns {'union': share of the row's reference-voiced frames that at least
+  one tracker has within 50 cents, 'none': share no tracker has, 'n_voiced'},
+  or None without two trackers. The union is the most a tracker could score
+  by being right wherever some tracker of the run is; a goal above it asks
+  for frames no one tracks.
+  """
+  names = [t for t in frames if variant in frames[t]]
+  members = [c.name for c in corpus.group_clips(clips, dict(corpus.GROUPS)[group])]
+  if len(names) < 2 or not members:
+    return None
+  hits = []
+  for name in names:
+    f = evaluation.Frames.concatenate([frames[name][variant][c] for c in members])
+    voiced = f.ref_voicing > 0
+    hits.append(np.abs(f.est_cent - f.ref_cent)[voiced] <= 50.0)
+  any_hit = np.any(np.stack(hits), axis=0)
+  return {'union': float(np.mean(any_hit)), 'none': float(np.mean(~any_hit)),
+          'n_voiced': int(any_hit.size)}
+
+
 def print_comparisons(summary, variants, breakdown):
   """Prints differences from peers, changes from clean, the octave tables and
   issue 18's goals; returns the goals."""
@@ -567,6 +591,11 @@ def main(argv=None):
     print(f'target {"PASS" if passed else "FAIL"}: {description} '
           f'(measured {value:.4f})')
   goals = print_comparisons(summary, args.variants, breakdown)
+  room = headroom(frames, clips)
+  if room:
+    print(f'\n{corpus.TARGET_GROUP}, clean: {100 * room["union"]:.2f} % of '
+          f'{room["n_voiced"]} voiced frames are within 50 cents for at least '
+          f'one tracker of this run; {100 * room["none"]:.2f} % for none')
   if args.plot:
     env = environment(trackers)
     plot(summary, args.variants, args.plot,

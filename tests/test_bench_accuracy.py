@@ -135,6 +135,31 @@ def test_run_and_summary_pool_by_group(eval_folder, tmp_path):
   assert (tmp_path / 'bars.png').stat().st_size > 1000
 
 
+class _RightOnVoices(_FakeTracker):
+  """Right on the singer, an octave low on everything else."""
+  name = 'other'
+
+  def track(self, audio):
+    peak = np.fft.rfftfreq(audio.size, 1 / SR)[np.argmax(np.abs(np.fft.rfft(audio)))]
+    times = np.arange(0, audio.size / SR, 0.01)
+    return times, np.full(times.size, peak if abs(peak - 220) < 5 else peak / 2)
+
+
+def test_headroom_is_what_some_tracker_gets_right(eval_folder):
+  clips = corpus.find_clips(eval_folder)
+  one = accuracy.run([_FakeTracker(clips)], clips, ['clean'])[0]
+  assert accuracy.headroom(one, clips) is None  # one tracker: nothing to pool
+  both = accuracy.run([_FakeTracker(clips), _RightOnVoices(clips)], clips,
+                      ['clean'])[0]
+  room = accuracy.headroom(both, clips)
+  # Each is right on one of the target row's two clips; together on both.
+  assert room['union'] == pytest.approx(1.0)
+  assert room['none'] == pytest.approx(0.0)
+  assert room['n_voiced'] > 0
+  speech = accuracy.headroom(both, clips, group='speech')
+  assert speech['union'] == 0.0 and speech['none'] == 1.0
+
+
 def test_targets_compare_with_pyin_and_variants():
   def group(rpa, rca):
     return {'instrument+voice': {'rpa': rpa, 'rca': rca, 'n_voiced': 1,
