@@ -94,8 +94,9 @@ def log_frequency_matrix(fft_size, sample_rate, hz_min, bins_per_octave, hz_max)
 def periodicity_matrix(fft_size, sample_rate, periods_hz, max_hz):
   """[n_rows, n_periods] cosines from power-spectrum bins to autocorrelations.
 
-  Row k, column j: cos(2 pi k / (fft_size * periods_hz[j] / sample_rate)),
-  for the STFT bins k up to max_hz. periods_hz: a tuple (cached by value).
+  Row k, column j: cos(2 pi k lag_j / fft_size), lag_j = sample_rate /
+  periods_hz[j] samples, for the STFT bins k up to max_hz. periods_hz: a
+  tuple (cached by value).
   """
   n_rows = int(max_hz * fft_size / sample_rate) + 1
   k = np.arange(min(n_rows, fft_size // 2 + 1))[:, None]
