@@ -148,12 +148,9 @@ def test_a_cnn_export_takes_windows_of_any_length(tiny_cnn):
   np.testing.assert_allclose(track.confidence, tf_track.confidence, atol=1e-3)
 
 
-def test_a_cnn_with_time_dilations_exports_for_any_length(tmp_path):
-  keras_model, path = _export_tiny_cnn(
-      tmp_path, harmonic_cnn_layers=3, harmonic_cnn_time_dilations=[2, 4])
-  model = litert_model.LiteRTModel(path)
-  assert model.config.model.harmonic_cnn_time_dilations == [2, 4]
-  rng = np.random.default_rng(6)
+def _assert_f0_logits_match(model, keras_model, seed):
+  """The LiteRT model's f0 logits are Keras's for windows of several lengths."""
+  rng = np.random.default_rng(seed)
   for n_frames in (model.n_frames, 57, 3):
     audio = (0.1 * rng.standard_normal((1, n_frames * model.hop_size))
              ).astype(np.float32)
@@ -161,6 +158,14 @@ def test_a_cnn_with_time_dilations_exports_for_any_length(tmp_path):
     want = np.asarray(keras_model.model(audio, synthesize=False)['f0_logits'])
     assert got.shape == want.shape == (1, n_frames, want.shape[-1])
     assert np.abs(got - want).max() <= 1e-3 * np.abs(want).max()
+
+
+def test_a_cnn_with_time_dilations_exports_for_any_length(tmp_path):
+  keras_model, path = _export_tiny_cnn(
+      tmp_path, harmonic_cnn_layers=3, harmonic_cnn_time_dilations=[2, 4])
+  model = litert_model.LiteRTModel(path)
+  assert model.config.model.harmonic_cnn_time_dilations == [2, 4]
+  _assert_f0_logits_match(model, keras_model, seed=6)
 
 
 def test_a_cnn_reading_periodicity_exports_for_any_length(tmp_path):
@@ -170,14 +175,7 @@ def test_a_cnn_reading_periodicity_exports_for_any_length(tmp_path):
   # The feature changes what the f0 head sees: the stem reads 3 more inputs.
   stem = keras_model.model.harmonic_encoder.net.stem
   assert stem.kernel.shape[2] == 2 * len(model.config.model.stack_harmonics) + 3
-  rng = np.random.default_rng(7)
-  for n_frames in (model.n_frames, 57, 3):
-    audio = (0.1 * rng.standard_normal((1, n_frames * model.hop_size))
-             ).astype(np.float32)
-    got = model(audio)['f0_logits']
-    want = np.asarray(keras_model.model(audio, synthesize=False)['f0_logits'])
-    assert got.shape == want.shape == (1, n_frames, want.shape[-1])
-    assert np.abs(got - want).max() <= 1e-3 * np.abs(want).max()
+  _assert_f0_logits_match(model, keras_model, seed=7)
 
 
 def test_a_cnn_export_plans_every_tensor_when_resized(tiny_cnn):
