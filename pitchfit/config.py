@@ -224,6 +224,12 @@ class DataConfig:
       default_factory=lambda: [0.2, 1.0])
   synthetic_drr_db: list = dataclasses.field(
       default_factory=lambda: [-3.0, 12.0])
+  # Beyond the paper: the fraction of training examples played backwards
+  # (notes.augment.time_reversed: controls reversed in time, audio and labels
+  # alike). Speech-like contours mostly fall, so in a room the tail is nearly
+  # always sharp of the direct sound; reversing some makes it as often flat.
+  # 0 = off.
+  synthetic_time_reversed: float = 0.0
   # Beyond the paper: the fraction of training examples replaced by a noise
   # floor alone (notes.augment.noise_only): stationary broadband noise, white
   # to brown, at an RMS level uniform in synthetic_noise_only_dbfs (dB re full
@@ -380,7 +386,7 @@ def _augmentation_checks(data):
   for name, what in (('second_voice', 'attenuation in dB below the main voice'),
                      ('weak_partials', 'attenuation of the fundamental in dB'),
                      ('noise', None), ('reverb', None), ('noise_only', None),
-                     ('simple_tones', None)):
+                     ('simple_tones', None), ('time_reversed', None)):
     fraction = getattr(data, f'synthetic_{name}')
     checks.append((0.0 <= fraction <= 1.0,
                    f'data.synthetic_{name} is a fraction of notes, from 0 to 1'))

@@ -319,6 +319,29 @@ def _tiny(config):
   return list(TINY_OVERRIDES)
 
 
+def test_time_reversed_plays_some_notes_backwards_labels_too(tiny_config):
+  config = config_lib.from_dict({}, '<t>', _tiny(tiny_config))
+  controls = augment.as_controls(synthetic_batch(config, 64))
+  rng = tf.random.Generator.from_seed(5)
+  flipped = augment.time_reversed(controls, 0.5, rng)
+  # Each example's controls side by side, [b, frames, all channels].
+  joined = lambda c: np.concatenate([c[k].numpy() for k in sorted(c)], -1)
+  old, new = joined(controls), joined(flipped)
+  backwards = np.array([np.array_equal(n, o[::-1]) for n, o in zip(new, old)])
+  kept = np.array([np.array_equal(n, o) for n, o in zip(new, old)])
+  # Every control of an example is reversed with the others, or none is.
+  assert np.all(backwards | kept)
+  assert 15 < np.sum(backwards & ~kept) < 49
+  unchanged = augment.time_reversed(controls, 0.0, rng)
+  np.testing.assert_array_equal(unchanged['harm_dist'], controls['harm_dist'])
+
+
+def test_time_reversed_is_a_checked_fraction(tiny_config):
+  with pytest.raises(config_lib.ConfigError, match='synthetic_time_reversed'):
+    config_lib.from_dict({}, '<t>', [*_tiny(tiny_config),
+                                     'data.synthetic_time_reversed=1.5'])
+
+
 def test_room_reverb_keeps_level_and_adds_a_decaying_tail():
   sample_rate, n = 16000, 16384
   # A click train: reverberation shows as energy between the clicks.

@@ -5,7 +5,7 @@
 # phase is on this machine it is copied in, so only the 800-step robust phase
 # trains (about 9 minutes alone); otherwise the recipe trains the pitch phase too.
 set -e
-for arm in control no_second_voice no_reverb mild_rooms; do
+for arm in control no_second_voice no_reverb mild_rooms time_reversed; do
   d=runs/robust_probe_$arm
   mkdir -p "$d/phases"
   if [ ! -d "$d/phases/0_pitch" ] && [ -d runs/rebuild_seed2/phases/0_pitch ]; then

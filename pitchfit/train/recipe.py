@@ -139,6 +139,7 @@ def describe(recipe):
                           ('weak partials', 'weak_partials'),
                           ('simple tones', 'simple_tones'),
                           ('reverb', 'reverb'),
+                          ('played backwards', 'time_reversed'),
                           ('noise floors alone', 'noise_only'))
         if getattr(d, 'synthetic_' + key)]
     source = (f'generator, style {d.synthetic_style}, seed {d.synthetic_seed}'
