@@ -268,8 +268,8 @@ def training_notes(batch, data, n_samples, sample_rate, rng=None,
                    noise_seed=None):
   """A synthetic training batch -> (controls, audio) with every augmentation
   the data config asks for, in the order a recording makes them: the note
-  (perhaps played backwards), its level and timbre, a second voice, the room, then background noise; last,
-  some examples become a noise floor alone.
+  (perhaps played backwards), its level and timbre, a second voice, the room,
+  then background noise; last, some examples become a noise floor alone.
 
   With `rng` and `noise_seed` (see `render`) the result is reproducible."""
   controls = as_controls(batch)
